@@ -1,0 +1,1 @@
+//! `alertmanager.yml` (Alertmanager's `config` package).
