@@ -11,10 +11,12 @@ pub mod labels;
 pub mod matcher;
 pub mod silence;
 pub mod time;
+pub mod timeinterval;
 
 pub use alert::Alert;
 pub use clock::{Clock, SystemClock};
 pub use fingerprint::Fingerprint;
 pub use labels::LabelSet;
+pub use matcher::parse::{parse_matcher, parse_matchers, ParseError, ParseMode};
 pub use matcher::{MatchType, Matcher, Matchers};
 pub use silence::{Silence, SilenceState};

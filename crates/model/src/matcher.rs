@@ -71,13 +71,13 @@ pub struct Matcher {
 
 impl Matcher {
     /// Builds a matcher, compiling `^(?:value)$` for regex types.
-    pub fn new(ty: MatchType, name: impl Into<String>, value: impl Into<String>) -> Result<Self, MatcherError> {
+    pub fn new(
+        ty: MatchType,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, MatcherError> {
         let value = value.into();
-        let re = if ty.is_regex() {
-            Some(compile_anchored(&value)?)
-        } else {
-            None
-        };
+        let re = if ty.is_regex() { Some(compile_anchored(&value)?) } else { None };
         Ok(Self { ty, name: name.into(), value, re })
     }
 
@@ -153,17 +153,13 @@ impl fmt::Debug for Matcher {
 /// `name="value"` with OpenMetrics escaping, or both Go-quoted when the name holds reserved characters (0.27+).
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.name.chars().any(is_reserved) {
+        if self.name.chars().any(parse::is_reserved) {
             let (n, v) = (crate::labels::go_quote(&self.name), crate::labels::go_quote(&self.value));
             write!(f, "{n}{}{v}", self.ty)
         } else {
             write!(f, "{}{}\"{}\"", self.name, self.ty, open_metrics_escape(&self.value))
         }
     }
-}
-
-fn is_reserved(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '{' | '}' | '!' | '=' | '~' | ',' | '\\' | '"' | '\'' | '`')
 }
 
 fn open_metrics_escape(s: &str) -> String {
@@ -270,6 +266,9 @@ mod tests {
     #[test]
     fn bad_regex_error_names_pattern() {
         let err = Matcher::new(MatchType::Regexp, "a", "(").unwrap_err();
-        assert!(err.to_string().starts_with("invalid regular expression \"(\": error parsing regexp"), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid regular expression \"(\": error parsing regexp"),
+            "{err}"
+        );
     }
 }

@@ -1,1 +1,4 @@
 //! The tocsin application.
+
+pub mod flags;
+pub mod web_url;

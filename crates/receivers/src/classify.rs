@@ -1,0 +1,137 @@
+//! Turning HTTP outcomes into [`NotifyError`]s with upstream's retry rules (`notify.Retrier.Check` and
+//! `GetFailureReasonFromStatusCode`), bounded response bodies, and messages that never carry the URL.
+
+use std::error::Error as StdError;
+use tocsin_pipeline::notifier::{FailureReason, NotifyError, Retry};
+
+/// How much of a failed response's body is appended to the error message.
+pub const MAX_ERROR_BODY: usize = 1024;
+
+/// The placeholder upstream uses for URLs in errors (`notify.RedactURL`).
+pub const REDACTED: &str = "<redacted>";
+
+/// 2xx is success; 5xx and 429 are retried; anything else is permanent. The reason is `clientError` for 4xx
+/// (429 included, as upstream's metric label), `serverError` for 5xx, `other` otherwise.
+pub fn check_status(status: u16, body: &[u8]) -> Result<(), NotifyError> {
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let retry = if status / 100 == 5 || status == 429 { Retry::Yes } else { Retry::No };
+    let reason = match status / 100 {
+        4 => FailureReason::ClientError,
+        5 => FailureReason::ServerError,
+        _ => FailureReason::Other,
+    };
+    let mut message = format!("unexpected status code {status}");
+    let body = bounded_text(body);
+    if !body.is_empty() {
+        message.push_str(": ");
+        message.push_str(&body);
+    }
+    Err(NotifyError { retry, reason, message })
+}
+
+/// The first [`MAX_ERROR_BODY`] bytes as text (cut on a character boundary), trimmed.
+pub fn bounded_text(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(MAX_ERROR_BODY)];
+    let text = String::from_utf8_lossy(cut);
+    // A multi-byte character split by the cut shows up as a trailing U+FFFD: drop it.
+    let text = if body.len() > MAX_ERROR_BODY { text.trim_end_matches('\u{fffd}') } else { &text };
+    text.trim().to_owned()
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of a response body; the rest is not read.
+pub async fn read_bounded(mut resp: reqwest::Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < MAX_ERROR_BODY {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.truncate(MAX_ERROR_BODY);
+    out
+}
+
+/// A failed exchange (connect, TLS, I/O): retryable, reason `other`. The message reads like Go's
+/// `Post "<redacted>": <cause>`.
+pub fn transport_error(err: reqwest::Error) -> NotifyError {
+    NotifyError {
+        retry: Retry::Yes,
+        reason: FailureReason::Other,
+        message: format!("Post \"{REDACTED}\": {}", error_chain(&err.without_url())),
+    }
+}
+
+/// An error and its sources joined by ": ", skipping a source whose text repeats its parent's.
+pub fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut last = out.clone();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !s.is_empty() && !last.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        last = s;
+        cur = e.source();
+    }
+    out
+}
+
+/// Replaces every occurrence of each non-empty secret with `<redacted>`: the last line of defence for texts
+/// built from third-party errors.
+pub fn redact(mut message: String, secrets: &[&str]) -> String {
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        if message.contains(s) {
+            message = message.replace(s, REDACTED);
+        }
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_table() {
+        struct Case {
+            name: &'static str,
+            status: u16,
+            want: Option<(Retry, FailureReason)>,
+        }
+        let cases = [
+            Case { name: "200", status: 200, want: None },
+            Case { name: "204", status: 204, want: None },
+            Case { name: "302 unfollowed", status: 302, want: Some((Retry::No, FailureReason::Other)) },
+            Case { name: "400", status: 400, want: Some((Retry::No, FailureReason::ClientError)) },
+            Case { name: "404", status: 404, want: Some((Retry::No, FailureReason::ClientError)) },
+            Case { name: "429", status: 429, want: Some((Retry::Yes, FailureReason::ClientError)) },
+            Case { name: "500", status: 500, want: Some((Retry::Yes, FailureReason::ServerError)) },
+            Case { name: "503", status: 503, want: Some((Retry::Yes, FailureReason::ServerError)) },
+        ];
+        for c in cases {
+            let got = check_status(c.status, b"").err().map(|e| (e.retry, e.reason));
+            assert_eq!(got, c.want, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn body_is_appended_and_bounded() {
+        let e = check_status(500, b" oops \n").unwrap_err();
+        assert_eq!(e.message, "unexpected status code 500: oops");
+        let e = check_status(400, b"").unwrap_err();
+        assert_eq!(e.message, "unexpected status code 400");
+        let mut big = vec![b'a'; MAX_ERROR_BODY - 1];
+        big.extend_from_slice("é and more".as_bytes());
+        let e = check_status(502, &big).unwrap_err();
+        assert_eq!(e.message.len(), "unexpected status code 502: ".len() + MAX_ERROR_BODY - 1);
+    }
+
+    #[test]
+    fn redacts() {
+        assert_eq!(redact("a tok b tok".into(), &["tok", ""]), "a <redacted> b <redacted>");
+    }
+}

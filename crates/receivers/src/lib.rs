@@ -1,0 +1,22 @@
+//! The integrations that deliver notifications (Alertmanager's `notify/*` packages): one module per integration
+//! type, the HTTP client they share (prometheus/common `http_config`), upstream's retry classification, and
+//! [`build`], the one linear function that turns a receiver's config into its [`Integration`]s.
+//!
+//! In the flow: `pipeline` decides *when* and *what* to send and calls [`tocsin_pipeline::notifier::Notifier`];
+//! this crate decides *how* it looks on the wire. Nothing here retries: the pipeline's retry stage does, guided by
+//! [`tocsin_pipeline::notifier::Retry`].
+
+pub mod classify;
+pub mod conformance;
+mod from_config;
+pub mod gojson;
+pub mod http;
+pub mod integrations;
+pub mod tls;
+pub mod unimplemented;
+pub mod webhook;
+
+pub use http::{Auth, HttpClient, HttpClientSettings, HttpError, SecretSource, USER_AGENT};
+pub use integrations::{build, Integration};
+pub use tls::{PemSource, TlsSettings, TlsVersion};
+pub use webhook::{Webhook, WebhookSettings};

@@ -1,0 +1,126 @@
+//! `webhook_configs` (`notify/webhook` upstream): POST the version "4" JSON payload to a URL.
+
+pub mod payload;
+
+use crate::classify::{self, REDACTED};
+use crate::http::{HttpClient, HttpClientSettings, HttpError, SecretSource};
+use async_trait::async_trait;
+use reqwest::header::CONTENT_TYPE;
+use std::sync::Arc;
+use std::time::Duration;
+use tocsin_model::duration::format_go_duration;
+use tocsin_model::Alert;
+use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
+
+/// What a webhook integration needs, independent of how the config file spells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSettings {
+    /// `url` (inline) or `url_file` (read, trimmed, at every send).
+    pub url: SecretSource,
+    pub send_resolved: bool,
+    /// 0 = unlimited.
+    pub max_alerts: u64,
+    /// `None` or zero = no timeout beyond the flush deadline.
+    pub timeout: Option<Duration>,
+    pub http: HttpClientSettings,
+}
+
+impl WebhookSettings {
+    /// A webhook to `url` with upstream's defaults (`send_resolved: true`, no limit, no timeout).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: SecretSource::Inline(url.into()),
+            send_resolved: true,
+            max_alerts: 0,
+            timeout: None,
+            http: HttpClientSettings::default(),
+        }
+    }
+}
+
+/// One webhook integration.
+#[derive(Debug)]
+pub struct Webhook {
+    url: SecretSource,
+    send_resolved: bool,
+    max_alerts: u64,
+    timeout: Option<Duration>,
+    client: HttpClient,
+}
+
+impl Webhook {
+    pub fn new(s: WebhookSettings) -> Self {
+        Self {
+            url: s.url,
+            send_resolved: s.send_resolved,
+            max_alerts: s.max_alerts,
+            timeout: s.timeout.filter(|t| !t.is_zero()),
+            client: HttpClient::new(s.http),
+        }
+    }
+
+    async fn url(&self) -> Result<String, NotifyError> {
+        match &self.url {
+            SecretSource::Inline(u) => Ok(u.clone()),
+            // Upstream: `read url_file: <err>`, not retried.
+            SecretSource::File(path) => tokio::fs::read_to_string(path).await.map(|s| s.trim().to_owned()).map_err(
+                |e| NotifyError {
+                    retry: Retry::No,
+                    reason: FailureReason::Other,
+                    message: format!("read url_file: open {}: {e}", path.display()),
+                },
+            ),
+        }
+    }
+
+    async fn post(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
+        let req = self.client.post(url, None).await.map_err(prepare_error)?;
+        let resp =
+            req.header(CONTENT_TYPE, "application/json").body(body).send().await.map_err(classify::transport_error)?;
+        let status = resp.status().as_u16();
+        let body = if resp.status().is_success() { Vec::new() } else { classify::read_bounded(resp).await };
+        classify::check_status(status, &body)
+    }
+}
+
+/// Credential or TLS files that cannot be used now may be fixed before the next attempt, as upstream retries
+/// round-tripper errors.
+fn prepare_error(e: HttpError) -> NotifyError {
+    NotifyError { retry: Retry::Yes, reason: FailureReason::Other, message: e.to_string() }
+}
+
+#[async_trait]
+impl Notifier for Webhook {
+    async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
+        let (alerts, truncated) = payload::truncate(self.max_alerts, alerts);
+        let body = payload::render(ctx, alerts, truncated).map_err(|e| NotifyError {
+            retry: Retry::No,
+            reason: FailureReason::Other,
+            message: format!("failed to encode webhook message: {e}"),
+        })?;
+        let url = self.url().await?;
+        let result = match self.timeout {
+            None => self.post(&url, body).await,
+            Some(t) => match tokio::time::timeout(t, self.post(&url, body)).await {
+                Ok(r) => r,
+                Err(_) => Err(NotifyError {
+                    retry: Retry::Yes,
+                    reason: FailureReason::ContextDeadlineExceeded,
+                    message: format!(
+                        "Post \"{REDACTED}\": configured webhook timeout reached ({})",
+                        format_go_duration(t)
+                    ),
+                }),
+            },
+        };
+        result.map_err(|mut e| {
+            e.message = classify::redact(e.message, &[&url]);
+            tracing::debug!(receiver = %ctx.receiver, integration = "webhook", error = %e.message, "notify failed");
+            e
+        })
+    }
+
+    fn send_resolved(&self) -> bool {
+        self.send_resolved
+    }
+}

@@ -1,0 +1,132 @@
+//! The template registry (Alertmanager's `template.Template`): the built-in defaults, then user files from the
+//! `templates:` globs, later definitions replacing earlier ones; rendering as text or (simplified) HTML.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tocsin_model::clock::{SharedClock, SystemClock};
+
+use crate::data::Data;
+use crate::error::TemplateError;
+use crate::exec::{Exec, Mode};
+use crate::funcs::is_function;
+use crate::parser::{merge_trees, parse, Tree};
+use crate::value::Value;
+
+/// Our default templates, with upstream's template names (`__subject`, `email.default.html`, ...).
+pub const DEFAULT_TEMPLATES: &str = include_str!("default.tmpl");
+
+/// A set of named templates.
+#[derive(Debug, Clone)]
+pub struct Template {
+    trees: BTreeMap<String, Arc<Tree>>,
+    clock: SharedClock,
+}
+
+impl Default for Template {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Template {
+    /// An empty set (no defaults), reading wall time (for `since`) from the system clock.
+    pub fn new() -> Self {
+        Template { trees: BTreeMap::new(), clock: Arc::new(SystemClock) }
+    }
+
+    /// The built-in defaults only, as Alertmanager has before any `templates:` file.
+    pub fn with_defaults() -> Self {
+        let mut t = Self::new();
+        // The defaults are ours and tested; failing to parse them is a build defect.
+        t.parse_file("default.tmpl", DEFAULT_TEMPLATES).expect("built-in default templates parse");
+        t
+    }
+
+    /// Uses `clock` as "now" for `since`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Parses `text` as the file `name`: its top level becomes template `name`, each `define`/`block` a template
+    /// of its own. Later definitions replace earlier ones unless they are empty (Go's rule). Nothing changes on error.
+    pub fn parse_file(&mut self, name: &str, text: &str) -> Result<(), TemplateError> {
+        let trees = parse(name, text, &is_function)?;
+        merge_trees(&mut self.trees, trees);
+        Ok(())
+    }
+
+    /// The defaults, then every file matched by each glob in order (files of one glob sorted by path), each named
+    /// by its base name. A glob matching nothing is not an error (upstream allows files to appear later).
+    pub fn from_globs<S: AsRef<str>>(globs: &[S]) -> Result<Self, TemplateError> {
+        let mut t = Self::with_defaults();
+        for g in globs {
+            let paths = glob::glob(g.as_ref()).map_err(|e| TemplateError::Io(format!("{}: {e}", g.as_ref())))?;
+            let mut files: Vec<_> = paths.filter_map(Result::ok).collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| TemplateError::Io(format!("open {}: {e}", path.display())))?;
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                t.parse_file(&name, &text)?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// Whether a template of that name is defined.
+    pub fn has(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    /// Executes the named template over `data` as text.
+    pub fn execute_text(&self, name: &str, data: &Data) -> Result<String, TemplateError> {
+        self.execute_value(name, Value::Data(Arc::new(data.clone())), Mode::Text)
+    }
+
+    /// Executes the named template over `data` for an HTML body.
+    ///
+    /// Simplification of Go's html/template: every interpolated value is HTML-escaped (`<>&'"`) whatever its
+    /// context (element, attribute or URL), except values made with `safeHtml`; template text is written as is.
+    pub fn execute_html(&self, name: &str, data: &Data) -> Result<String, TemplateError> {
+        self.execute_value(name, Value::Data(Arc::new(data.clone())), Mode::Html)
+    }
+
+    /// Renders a config field such as `title: '{{ template "x" . }}'` (upstream's `ExecuteTextString`); `""`
+    /// renders to `""`. Defines inside `text` are visible only to this rendering.
+    pub fn render_string(&self, text: &str, data: &Data) -> Result<String, TemplateError> {
+        self.render(text, Value::Data(Arc::new(data.clone())), Mode::Text)
+    }
+
+    /// `render_string` for HTML bodies (upstream's `ExecuteHTMLString`), with the escaping of [`Self::execute_html`].
+    pub fn render_html_string(&self, text: &str, data: &Data) -> Result<String, TemplateError> {
+        self.render(text, Value::Data(Arc::new(data.clone())), Mode::Html)
+    }
+
+    /// Renders `text` over an arbitrary value (tests, and callers with data other than [`Data`]).
+    pub fn render_value(&self, text: &str, dot: Value) -> Result<String, TemplateError> {
+        self.render(text, dot, Mode::Text)
+    }
+
+    fn render(&self, text: &str, dot: Value, mode: Mode) -> Result<String, TemplateError> {
+        if text.is_empty() {
+            return Ok(String::new());
+        }
+        let mut scratch = self.trees.clone();
+        merge_trees(&mut scratch, parse("", text, &is_function)?);
+        let root = scratch.get("").cloned().ok_or_else(|| TemplateError::Exec("template: \"\" is an incomplete or empty template".into()))?;
+        let mut ex = Exec::new(&scratch, root, mode, self.clock.now());
+        ex.run(dot)?;
+        Ok(ex.out)
+    }
+
+    fn execute_value(&self, name: &str, dot: Value, mode: Mode) -> Result<String, TemplateError> {
+        let Some(tree) = self.trees.get(name).cloned() else {
+            return Err(TemplateError::Exec(format!("template: no template {name:?} associated with template \"\"")));
+        };
+        let mut ex = Exec::new(&self.trees, tree, mode, self.clock.now());
+        ex.run(dot)?;
+        Ok(ex.out)
+    }
+}
