@@ -42,7 +42,7 @@ pub(crate) struct RawConfig {
 }
 
 /// A loaded, validated alertmanager.yml.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub global: GlobalConfig,
     pub route: Route,
@@ -67,11 +67,26 @@ impl Config {
     /// The normalised YAML upstream returns as `config.original` in `/api/v2/status`: all defaults filled in,
     /// globals inherited, secrets as `<secret>`, upstream's key names and order.
     pub fn to_yaml(&self) -> String {
-        serde_yaml_ng::to_string(&self.normalised).unwrap_or_else(|e| format!("<error creating config string: {e}>"))
+        serde_yaml_ng::to_string(&self.normalised)
+            .unwrap_or_else(|e| format!("<error creating config string: {e}>"))
     }
 
     pub fn receiver(&self, name: &str) -> Option<&Receiver> {
         self.receivers.iter().find(|r| r.name == name)
+    }
+}
+
+/// Leaves out `original_text`, which holds secrets in clear.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("global", &self.global)
+            .field("route", &self.route)
+            .field("inhibit_rules", &self.inhibit_rules)
+            .field("receivers", &self.receivers)
+            .field("templates", &self.templates)
+            .field("time_intervals", &self.time_intervals)
+            .finish_non_exhaustive()
     }
 }
 

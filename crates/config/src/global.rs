@@ -105,7 +105,9 @@ impl Default for GlobalConfig {
             wechat_api_url: default_url("https://qyapi.weixin.qq.com/cgi-bin/"),
             wechat_api_secret: Secret::default(),
             wechat_api_corp_id: String::new(),
-            victorops_api_url: default_url("https://alert.victorops.com/integrations/generic/20131114/alert/"),
+            victorops_api_url: default_url(
+                "https://alert.victorops.com/integrations/generic/20131114/alert/",
+            ),
             victorops_api_key: Secret::default(),
             victorops_api_key_file: String::new(),
             telegram_api_url: default_url("https://api.telegram.org"),
@@ -129,11 +131,36 @@ impl GlobalConfig {
     pub(crate) fn validate(&mut self) -> Result<(), String> {
         let pairs = [
             ("slack_api_url", self.slack_api_url.is_some(), "slack_api_url_file", &self.slack_api_url_file),
-            ("opsgenie_api_key", !self.opsgenie_api_key.is_empty(), "opsgenie_api_key_file", &self.opsgenie_api_key_file),
-            ("victorops_api_key", !self.victorops_api_key.is_empty(), "victorops_api_key_file", &self.victorops_api_key_file),
-            ("smtp_auth_password", !self.smtp_auth_password.is_empty(), "smtp_auth_password_file", &self.smtp_auth_password_file),
-            ("rocketchat_token", self.rocketchat_token.is_some(), "rocketchat_token_file", &self.rocketchat_token_file),
-            ("rocketchat_token_id", self.rocketchat_token_id.is_some(), "rocketchat_token_id_file", &self.rocketchat_token_id_file),
+            (
+                "opsgenie_api_key",
+                !self.opsgenie_api_key.is_empty(),
+                "opsgenie_api_key_file",
+                &self.opsgenie_api_key_file,
+            ),
+            (
+                "victorops_api_key",
+                !self.victorops_api_key.is_empty(),
+                "victorops_api_key_file",
+                &self.victorops_api_key_file,
+            ),
+            (
+                "smtp_auth_password",
+                !self.smtp_auth_password.is_empty(),
+                "smtp_auth_password_file",
+                &self.smtp_auth_password_file,
+            ),
+            (
+                "rocketchat_token",
+                self.rocketchat_token.is_some(),
+                "rocketchat_token_file",
+                &self.rocketchat_token_file,
+            ),
+            (
+                "rocketchat_token_id",
+                self.rocketchat_token_id.is_some(),
+                "rocketchat_token_id_file",
+                &self.rocketchat_token_id_file,
+            ),
         ];
         for (a, has_a, b, file) in pairs {
             if has_a && !file.is_empty() {

@@ -105,9 +105,11 @@ impl TlsConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        let pairs = [("ca", !self.ca.is_empty(), "ca_file", !self.ca_file.is_empty()),
+        let pairs = [
+            ("ca", !self.ca.is_empty(), "ca_file", !self.ca_file.is_empty()),
             ("cert", !self.cert.is_empty(), "cert_file", !self.cert_file.is_empty()),
-            ("key", !self.key.is_empty(), "key_file", !self.key_file.is_empty())];
+            ("key", !self.key.is_empty(), "key_file", !self.key_file.is_empty()),
+        ];
         for (a, has_a, b, has_b) in pairs {
             if has_a && has_b {
                 return Err(format!("at most one of {a} and {b} must be configured"));
@@ -116,10 +118,15 @@ impl TlsConfig {
         let has_cert = !self.cert.is_empty() || !self.cert_file.is_empty();
         let has_key = !self.key.is_empty() || !self.key_file.is_empty();
         if has_cert && !has_key {
-            return Err("exactly one of key or key_file must be configured when a client certificate is configured".into());
+            return Err(
+                "exactly one of key or key_file must be configured when a client certificate is configured"
+                    .into(),
+            );
         }
         if has_key && !has_cert {
-            return Err("exactly one of cert or cert_file must be configured when a client key is configured".into());
+            return Err(
+                "exactly one of cert or cert_file must be configured when a client key is configured".into(),
+            );
         }
         Ok(())
     }
@@ -187,7 +194,10 @@ impl HttpClientConfig {
             return Err("at most one of bearer_token & bearer_token_file must be configured".into());
         }
         if (self.basic_auth.is_some() || self.oauth2.is_some()) && has_bearer {
-            return Err("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured".into());
+            return Err(
+                "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"
+                    .into(),
+            );
         }
         if let Some(b) = &self.basic_auth {
             if !b.username.is_empty() && !b.username_file.is_empty() {
@@ -202,7 +212,9 @@ impl HttpClientConfig {
                 return Err("authorization is not compatible with bearer_token & bearer_token_file".into());
             }
             if !a.credentials.is_empty() && !a.credentials_file.is_empty() {
-                return Err("at most one of authorization credentials & credentials_file must be configured".into());
+                return Err(
+                    "at most one of authorization credentials & credentials_file must be configured".into()
+                );
             }
             a.kind = a.kind.trim().to_owned();
             if a.kind.is_empty() {
@@ -241,12 +253,19 @@ impl HttpClientConfig {
                 return Err("oauth2 token_url must be configured".into());
             }
             if !o.client_secret.is_empty() && !o.client_secret_file.is_empty() {
-                return Err("at most one of oauth2 client_secret & client_secret_file must be configured".into());
+                return Err(
+                    "at most one of oauth2 client_secret & client_secret_file must be configured".into()
+                );
             }
             validate_proxy(&o.proxy_url, &o.no_proxy, o.proxy_from_environment, &o.proxy_connect_header)?;
             o.tls_config.validate()?;
         }
-        validate_proxy(&self.proxy_url, &self.no_proxy, self.proxy_from_environment, &self.proxy_connect_header)?;
+        validate_proxy(
+            &self.proxy_url,
+            &self.no_proxy,
+            self.proxy_from_environment,
+            &self.proxy_connect_header,
+        )?;
         self.tls_config.validate()
     }
 
@@ -301,7 +320,10 @@ mod tests {
     fn defaults() {
         let c = parse(serde_json::json!({}));
         assert!(c.follow_redirects && c.enable_http2);
-        assert_eq!(serde_json::to_value(&c).unwrap(), serde_json::json!({"follow_redirects": true, "enable_http2": true}));
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            serde_json::json!({"follow_redirects": true, "enable_http2": true})
+        );
     }
 
     #[test]
@@ -342,7 +364,9 @@ mod tests {
 
     #[test]
     fn resolves_relative_paths() {
-        let mut c = parse(serde_json::json!({"tls_config": {"ca_file": "ca.pem", "cert_file": "/abs/c.pem", "key_file": "k.pem"}, "basic_auth": {"username": "u", "password_file": "pw"}}));
+        let mut c = parse(
+            serde_json::json!({"tls_config": {"ca_file": "ca.pem", "cert_file": "/abs/c.pem", "key_file": "k.pem"}, "basic_auth": {"username": "u", "password_file": "pw"}}),
+        );
         c.resolve_paths(Path::new("/etc/am"));
         assert_eq!(c.tls_config.ca_file, "/etc/am/ca.pem");
         assert_eq!(c.tls_config.cert_file, "/abs/c.pem");

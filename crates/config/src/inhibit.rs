@@ -59,5 +59,9 @@ pub(crate) fn compile(raw: &mut RawInhibitRule, mode: ParseMode) -> Result<Inhib
     }
     normalise(&mut raw.source_matchers, mode)?;
     normalise(&mut raw.target_matchers, mode)?;
-    Ok(InhibitRule { source_matchers: Matchers::new(source), target_matchers: Matchers::new(target), equal: raw.equal.clone() })
+    Ok(InhibitRule {
+        source_matchers: Matchers::new(source),
+        target_matchers: Matchers::new(target),
+        equal: raw.equal.clone(),
+    })
 }

@@ -11,7 +11,8 @@ use tocsin_model::matcher::parse::ParseMode;
 
 /// Reads and validates `path`; relative paths inside are resolved against the file's directory.
 pub fn load(path: &Path, mode: ParseMode) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
     let base = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -78,7 +79,10 @@ pub fn load_str(text: &str, base_dir: &Path, mode: ParseMode) -> Result<Config, 
     let mut names = HashSet::new();
     for rcv in &mut raw.receivers {
         if !names.insert(rcv.name.clone()) {
-            return Err(ConfigError::Invalid(format!("notification config name {:?} is not unique", rcv.name)));
+            return Err(ConfigError::Invalid(format!(
+                "notification config name {:?} is not unique",
+                rcv.name
+            )));
         }
         rcv.resolve_paths(base_dir);
         rcv.inherit(&global)?;

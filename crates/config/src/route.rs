@@ -22,7 +22,12 @@ pub struct RawRoute {
     pub receiver: String,
     #[serde(default, deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
     pub group_by: Vec<String>,
-    #[serde(rename = "match", default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "match",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
     pub match_re: BTreeMap<String, Option<String>>,
@@ -201,7 +206,12 @@ fn validate_node(raw: &RawRoute, names: NameValidation) -> Result<Option<GroupBy
 }
 
 /// Validates every node (parse-time checks), normalises `matchers` for rendering and compiles the tree.
-pub(crate) fn compile(raw: &mut RawRoute, parent: Option<&Route>, index: Option<usize>, mode: ParseMode) -> Result<Route, String> {
+pub(crate) fn compile(
+    raw: &mut RawRoute,
+    parent: Option<&Route>,
+    index: Option<usize>,
+    mode: ParseMode,
+) -> Result<Route, String> {
     let explicit_group_by = validate_node(raw, name_validation(mode))?;
     let matchers = collect_matchers(&raw.match_, &raw.match_re, &raw.matchers, mode)?;
     // Rendered as upstream's Matchers.MarshalYAML: only the `matchers:` entries, parsed and sorted.
@@ -223,13 +233,27 @@ pub(crate) fn compile(raw: &mut RawRoute, parent: Option<&Route>, index: Option<
         None => key.clone(),
     };
     let mut node = Route {
-        receiver: if raw.receiver.is_empty() { parent.map(|p| p.receiver.clone()).unwrap_or_default() } else { raw.receiver.clone() },
-        group_by: explicit_group_by.unwrap_or_else(|| parent.map_or(GroupBy::List(Vec::new()), |p| p.group_by.clone())),
+        receiver: if raw.receiver.is_empty() {
+            parent.map(|p| p.receiver.clone()).unwrap_or_default()
+        } else {
+            raw.receiver.clone()
+        },
+        group_by: explicit_group_by
+            .unwrap_or_else(|| parent.map_or(GroupBy::List(Vec::new()), |p| p.group_by.clone())),
         matchers,
         continue_: raw.continue_,
-        group_wait: raw.group_wait.map(|d| d.0).unwrap_or(parent.map_or(DEFAULT_GROUP_WAIT, |p| p.group_wait)),
-        group_interval: raw.group_interval.map(|d| d.0).unwrap_or(parent.map_or(DEFAULT_GROUP_INTERVAL, |p| p.group_interval)),
-        repeat_interval: raw.repeat_interval.map(|d| d.0).unwrap_or(parent.map_or(DEFAULT_REPEAT_INTERVAL, |p| p.repeat_interval)),
+        group_wait: raw
+            .group_wait
+            .map(|d| d.0)
+            .unwrap_or(parent.map_or(DEFAULT_GROUP_WAIT, |p| p.group_wait)),
+        group_interval: raw
+            .group_interval
+            .map(|d| d.0)
+            .unwrap_or(parent.map_or(DEFAULT_GROUP_INTERVAL, |p| p.group_interval)),
+        repeat_interval: raw
+            .repeat_interval
+            .map(|d| d.0)
+            .unwrap_or(parent.map_or(DEFAULT_REPEAT_INTERVAL, |p| p.repeat_interval)),
         mute_time_intervals: raw.mute_time_intervals.clone(),
         active_time_intervals: raw.active_time_intervals.clone(),
         routes: Vec::new(),

@@ -5,7 +5,9 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::Duration;
-use tocsin_model::duration::{format_go_duration, format_prom_duration, parse_go_duration, parse_prom_duration};
+use tocsin_model::duration::{
+    format_go_duration, format_prom_duration, parse_go_duration, parse_prom_duration,
+};
 
 /// Accepts any YAML scalar as a string, as yaml.v2 does for `string` fields (`agent_id: 1000002`).
 pub fn string_like<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -43,7 +45,6 @@ pub fn string_like<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
 pub fn is_false(b: &bool) -> bool {
     !*b
 }
-
 
 pub fn is_zero_i64(v: &i64) -> bool {
     *v == 0

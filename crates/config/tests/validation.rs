@@ -117,7 +117,11 @@ fn receiver_errors() {
 fn bad_corpus() {
     for path in common::yml_files("corpus-bad") {
         let text = std::fs::read_to_string(&path).unwrap();
-        let want = text.lines().next().and_then(|l| l.strip_prefix("# want: ")).expect("first line `# want: <substring>`");
+        let want = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# want: "))
+            .expect("first line `# want: <substring>`");
         let got = err(&text);
         assert!(got.contains(want), "{}: got {got:?}, want substring {want:?}", path.display());
     }

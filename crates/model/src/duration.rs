@@ -58,10 +58,8 @@ pub fn parse_prom_duration(s: &str) -> Result<Duration, DurationError> {
         };
         // Every count up to here is a run of ASCII digits, so only an overflow can fail; Go's Atoi then yields
         // the maximum int, which the range check below reports.
-        let count: u128 = std::str::from_utf8(number)
-            .ok()
-            .and_then(|n| n.parse::<u128>().ok())
-            .unwrap_or(u128::MAX);
+        let count: u128 =
+            std::str::from_utf8(number).ok().and_then(|n| n.parse::<u128>().ok()).unwrap_or(u128::MAX);
         let mult = PROM_UNITS[index].1;
         if count > MAX_NANOS / mult / MILLI {
             out_of_range = true;
@@ -154,15 +152,9 @@ pub fn parse_go_duration_nanos(s: &str) -> Result<i64, DurationError> {
         if !pre && !post {
             return Err(invalid());
         }
-        let unit_len = rest
-            .iter()
-            .take_while(|&&c| !(c == b'.' || c.is_ascii_digit()))
-            .count();
+        let unit_len = rest.iter().take_while(|&&c| !(c == b'.' || c.is_ascii_digit())).count();
         if unit_len == 0 {
-            return Err(DurationError(format!(
-                "time: missing unit in duration {}",
-                time_quote(s)
-            )));
+            return Err(DurationError(format!("time: missing unit in duration {}", time_quote(s))));
         }
         let (unit_bytes, after) = rest.split_at(unit_len);
         rest = after;

@@ -94,12 +94,12 @@ impl Metrics {
             nflog_query_errors: Counter::default(),
         };
         for name in INTEGRATION_NAMES {
-            m.notifications.get_or_create(&integration(name));
-            m.notification_requests.get_or_create(&integration(name));
-            m.notification_requests_failed.get_or_create(&integration(name));
-            m.notification_latency.get_or_create(&integration(name));
+            let _ = m.notifications.get_or_create(&integration(name));
+            let _ = m.notification_requests.get_or_create(&integration(name));
+            let _ = m.notification_requests_failed.get_or_create(&integration(name));
+            let _ = m.notification_latency.get_or_create(&integration(name));
             for reason in FAILURE_REASONS {
-                m.notifications_failed.get_or_create(&failed_labels(name, reason));
+                let _ = m.notifications_failed.get_or_create(&failed_labels(name, reason));
             }
         }
         for reason in [
@@ -108,7 +108,7 @@ impl Metrics {
             SuppressReason::MuteTimeInterval,
             SuppressReason::ActiveTimeInterval,
         ] {
-            m.suppressed.get_or_create(&vec![("reason".to_owned(), reason.as_str().to_owned())]);
+            let _ = m.suppressed.get_or_create(&vec![("reason".to_owned(), reason.as_str().to_owned())]);
         }
         m
     }

@@ -377,7 +377,11 @@ impl<'a> Exec<'a> {
                 if has_args {
                     return Err(self.errorf(format!("{name} is not a method but has arguments")));
                 }
-                return Ok(Value::String(kv.get(name).cloned().unwrap_or_default()));
+                return Ok(match kv.get(name) {
+                    Some(v) => Value::String(v.clone()),
+                    None if self.tree.missing_zero => Value::String(String::new()),
+                    None => Value::Nil,
+                });
             }
             Value::Map(m) => {
                 if has_args {
@@ -400,6 +404,7 @@ impl<'a> Exec<'a> {
         if name == "and" || name == "or" {
             let total = args.len() + usize::from(fin.is_some());
             if total < 1 {
+                self.at(node.pos, cmd.to_string());
                 return Err(self.errorf(format!("wrong number of args for {name}: want at least 1 got 0")));
             }
             let mut last = Value::Nil;
@@ -421,7 +426,8 @@ impl<'a> Exec<'a> {
         };
         let mut vals = self.eval_args(dot, args)?;
         vals.extend(fin);
-        self.at(node.pos, node.to_string());
+        // Go reports errors of a function call at the whole command.
+        self.at(node.pos, cmd.to_string());
         funcs::check_args(name, &sig, &vals).map_err(|e| self.errorf(e))?;
         funcs::call(name, vals, self.now).map_err(|e| self.errorf(format!("error calling {name}: {e}")))
     }
@@ -437,7 +443,12 @@ pub(crate) fn check_type(v: &Value, ty: Ty) -> Result<(), String> {
             _ => false,
         },
         Ty::Time => matches!(v, Value::Time(_)),
-        Ty::Duration => matches!(v, Value::Duration(_) | Value::Int(_)),
+        // Go accepts an untyped constant such as `28800e9` for an integer parameter when it is integral.
+        Ty::Duration => match v {
+            Value::Duration(_) | Value::Int(_) => true,
+            Value::Float(f) => f.fract() == 0.0 && f.abs() < 9.2e18,
+            _ => false,
+        },
     };
     if ok {
         return Ok(());

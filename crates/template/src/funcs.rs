@@ -178,7 +178,12 @@ fn compile(pattern: &str) -> Result<regex::Regex, String> {
 fn eval_args(args: &[Value]) -> String {
     match args {
         [Value::String(s)] => s.clone(),
-        _ => sprint(args),
+        _ => {
+            // printableValue: an invalid value prints as <no value> here (fmt would say <nil>).
+            let args: Vec<Value> =
+                args.iter().map(|a| if let Value::Nil = a { Value::String("<no value>".into()) } else { a.clone() }).collect();
+            sprint(&args)
+        }
     }
 }
 
@@ -190,7 +195,8 @@ fn length(v: &Value) -> Result<i64, String> {
         Value::Kv(m) => m.len(),
         Value::Pairs(p) => p.len(),
         Value::Alerts { alerts, .. } => alerts.len(),
-        Value::Nil => return Err("len of nil pointer".into()),
+        // What Go's reflect panics with for an invalid value (e.g. a missing key without missingkey=zero).
+        Value::Nil => return Err("reflect: call of reflect.Value.Type on zero Value".into()),
         other => return Err(format!("len of type {}", other.type_name())),
     } as i64)
 }
@@ -223,7 +229,9 @@ fn index(mut item: Value, indexes: &[Value]) -> Result<Value, String> {
         if len != usize::MAX {
             let x = index_arg(ix, len)?;
             if x == len {
-                return Err(format!("index out of range: {x}"));
+                // Go's bounds check allows len, then reflect panics.
+                let what = if item.as_str().is_some() { "string" } else { "slice" };
+                return Err(format!("reflect: {what} index out of range"));
             }
             item = match item {
                 Value::List(mut l) => l.swap_remove(x),

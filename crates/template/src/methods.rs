@@ -22,6 +22,7 @@ fn arity(name: &str, args: &[Value], want: &[Ty]) -> Result<(), String> {
 fn dur_arg(v: &Value) -> i64 {
     match v {
         Value::Int(i) | Value::Duration(i) => *i,
+        Value::Float(f) => *f as i64,
         _ => 0,
     }
 }

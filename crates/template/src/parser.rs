@@ -17,6 +17,10 @@ pub(crate) struct Tree {
     /// The whole source text, to turn byte offsets into line:column in execution errors.
     pub text: Arc<str>,
     pub root: Vec<Node>,
+    /// `missingkey=zero`: a missing map key yields the element's zero value (`""` for KV) instead of an invalid
+    /// value printed as `<no value>`. Go keeps this option per template and `New` does not inherit it, so in
+    /// Alertmanager only the top level of a rendered config string has it, never a `define`d template.
+    pub missing_zero: bool,
 }
 
 impl Tree {
@@ -88,7 +92,7 @@ pub(crate) fn parse(name: &str, text: &str, is_func: &dyn Fn(&str) -> bool) -> P
             Parsed::Node(None) => {}
         }
     }
-    let mut trees = vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root }];
+    let mut trees = vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root, missing_zero: false }];
     trees.append(&mut p.trees);
     Ok(trees)
 }
@@ -182,7 +186,7 @@ impl Parser<'_> {
         if !matches!(end, Parsed::End) {
             return Err(self.errorf(format!("unexpected {} in {context}", end.describe())));
         }
-        self.trees.push(Tree { name, parse_name: self.parse_name.clone(), text: self.text.clone(), root });
+        self.trees.push(Tree { name, parse_name: self.parse_name.clone(), text: self.text.clone(), root, missing_zero: false });
         Ok(())
     }
 
@@ -330,6 +334,7 @@ impl Parser<'_> {
             parse_name: self.parse_name.clone(),
             text: self.text.clone(),
             root,
+            missing_zero: false,
         });
         Ok(Node::Template { pos: tok.pos, name, pipe: Some(pipe) })
     }

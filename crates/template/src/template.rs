@@ -39,7 +39,7 @@ impl Template {
     pub fn with_defaults() -> Self {
         let mut t = Self::new();
         // The defaults are ours and tested; failing to parse them is a build defect.
-        t.parse_file("default.tmpl", DEFAULT_TEMPLATES).expect("built-in default templates parse");
+        t.parse_file("", DEFAULT_TEMPLATES).expect("built-in default templates parse");
         t
     }
 
@@ -114,7 +114,10 @@ impl Template {
             return Ok(String::new());
         }
         let mut scratch = self.trees.clone();
-        merge_trees(&mut scratch, parse("", text, &is_function)?);
+        let mut trees = parse("", text, &is_function)?;
+        // Upstream's ExecuteTextString sets missingkey=zero on this root only.
+        trees[0].missing_zero = true;
+        merge_trees(&mut scratch, trees);
         let root = scratch.get("").cloned().ok_or_else(|| TemplateError::Exec("template: \"\" is an incomplete or empty template".into()))?;
         let mut ex = Exec::new(&scratch, root, mode, self.clock.now());
         ex.run(dot)?;

@@ -179,8 +179,8 @@ impl Value {
             Value::Duration(d) => out.push_str(&duration_string(*d)),
             Value::Location(l) => out.push_str(&loc_name(l)),
             Value::Data(d) => {
-                // `*Data` prints as &{...}.
-                out.push_str("&{");
+                // `*Data` is dereferenced before printing: {...}.
+                out.push('{');
                 out.push_str(&d.receiver);
                 out.push(' ');
                 out.push_str(&d.status);

@@ -29,6 +29,8 @@ pub use help::{check_config_usage, usage};
 pub use values::{LogFormat, LogLevel};
 
 /// What the command line asks for.
+// Built once per process and matched at once, so `Run` stays unboxed for the caller's convenience.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Run the server with these flags.
@@ -209,7 +211,13 @@ fn non_empty(value: &str) -> Option<String> {
 impl Flags {
     /// Applies one occurrence of a flag; `first` is true for its first occurrence (repeatable flags then drop
     /// their default).
-    fn set(&mut self, name: &str, value: &str, first: bool, enable_feature: &mut String) -> Result<(), FlagError> {
+    fn set(
+        &mut self,
+        name: &str,
+        value: &str,
+        first: bool,
+        enable_feature: &mut String,
+    ) -> Result<(), FlagError> {
         let invalid = |message: String| FlagError::InvalidValue { flag: name.to_owned(), message };
         let duration = || parse_go_duration(value).map_err(|e| invalid(e.to_string()));
         let int = || values::parse_kingpin_int(value).map_err(invalid);
@@ -306,9 +314,7 @@ impl Flags {
 
     /// The first `--web.listen-address`, from which the default external URL takes its port.
     pub fn first_listen_address(&self) -> &str {
-        self.web_listen_addresses
-            .first()
-            .map_or(DEFAULT_WEB_LISTEN_ADDRESS, String::as_str)
+        self.web_listen_addresses.first().map_or(DEFAULT_WEB_LISTEN_ADDRESS, String::as_str)
     }
 
     /// The matcher grammar selected by `--enable-feature`.

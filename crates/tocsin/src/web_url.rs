@@ -47,7 +47,11 @@ impl fmt::Display for ExternalUrl {
 
 /// Alertmanager's `extURL`: the flag if set, else `http://<hostname>:<port of first listen address>/`; scheme
 /// must be http or https; trailing slashes of the path are trimmed and a path gets a leading `/`.
-pub fn external_url(flag: Option<&str>, first_listen: &str, hostname: &str) -> Result<ExternalUrl, WebUrlError> {
+pub fn external_url(
+    flag: Option<&str>,
+    first_listen: &str,
+    hostname: &str,
+) -> Result<ExternalUrl, WebUrlError> {
     let derived;
     let raw = match flag {
         Some(raw) if !raw.is_empty() => raw,
@@ -164,7 +168,8 @@ impl fmt::Display for GoUrl {
         if let Some(opaque) = &self.opaque {
             f.write_str(opaque)?;
         } else {
-            let has_host = self.authority.as_ref().is_some_and(|a| !a.host.is_empty() || a.userinfo.is_some());
+            let has_host =
+                self.authority.as_ref().is_some_and(|a| !a.host.is_empty() || a.userinfo.is_some());
             if !self.scheme.is_empty() || has_host {
                 f.write_str("//")?;
                 if let Some(authority) = &self.authority {
@@ -234,7 +239,8 @@ fn check_escapes(path: &str) -> Result<(), String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let ok = i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit();
+            let ok =
+                i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit();
             if !ok {
                 let end = (i + 3).min(bytes.len());
                 let bad = String::from_utf8_lossy(&bytes[i..end]);
@@ -263,8 +269,20 @@ mod tests {
         }
         let cases = [
             Case { name: "derived", flag: None, listen: ":9093", want: Ok("http://vm:9093"), want_path: "" },
-            Case { name: "derived empty flag", flag: Some(""), listen: "0.0.0.0:19093", want: Ok("http://vm:19093"), want_path: "" },
-            Case { name: "derived v6", flag: None, listen: "[::1]:9093", want: Ok("http://vm:9093"), want_path: "" },
+            Case {
+                name: "derived empty flag",
+                flag: Some(""),
+                listen: "0.0.0.0:19093",
+                want: Ok("http://vm:19093"),
+                want_path: "",
+            },
+            Case {
+                name: "derived v6",
+                flag: None,
+                listen: "[::1]:9093",
+                want: Ok("http://vm:9093"),
+                want_path: "",
+            },
             Case {
                 name: "derived no port",
                 flag: None,
@@ -272,7 +290,13 @@ mod tests {
                 want: Err("address localhost: missing port in address"),
                 want_path: "",
             },
-            Case { name: "explicit", flag: Some("http://am.example.com/"), listen: ":9093", want: Ok("http://am.example.com"), want_path: "" },
+            Case {
+                name: "explicit",
+                flag: Some("http://am.example.com/"),
+                listen: ":9093",
+                want: Ok("http://am.example.com"),
+                want_path: "",
+            },
             Case {
                 name: "path trimmed",
                 flag: Some("https://example.com/alertmanager///"),
@@ -280,7 +304,13 @@ mod tests {
                 want: Ok("https://example.com/alertmanager"),
                 want_path: "/alertmanager",
             },
-            Case { name: "upper scheme", flag: Some("HTTP://x:1/a"), listen: ":9093", want: Ok("http://x:1/a"), want_path: "/a" },
+            Case {
+                name: "upper scheme",
+                flag: Some("HTTP://x:1/a"),
+                listen: ":9093",
+                want: Ok("http://x:1/a"),
+                want_path: "/a",
+            },
             Case {
                 name: "query kept",
                 flag: Some("http://x/a/?b=c#f"),
@@ -306,7 +336,9 @@ mod tests {
                 name: "host:port without scheme",
                 flag: Some("localhost:9093"),
                 listen: ":9093",
-                want: Err(r#""localhost:9093": invalid "localhost" scheme, only 'http' and 'https' are supported"#),
+                want: Err(
+                    r#""localhost:9093": invalid "localhost" scheme, only 'http' and 'https' are supported"#,
+                ),
                 want_path: "",
             },
             Case {

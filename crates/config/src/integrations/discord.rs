@@ -49,7 +49,12 @@ impl IntegrationConfig for DiscordConfig {
         if self.webhook_url.is_none() && self.webhook_url_file.is_empty() {
             return Err("one of webhook_url or webhook_url_file must be configured".into());
         }
-        at_most_one("webhook_url", self.webhook_url.is_some(), "webhook_url_file", !self.webhook_url_file.is_empty())?;
+        at_most_one(
+            "webhook_url",
+            self.webhook_url.is_some(),
+            "webhook_url_file",
+            !self.webhook_url_file.is_empty(),
+        )?;
         validate_http(&mut self.http_config)
     }
 

@@ -102,7 +102,12 @@ impl IntegrationConfig for EmailConfig {
             normalized.insert(key, v);
         }
         self.headers = normalized;
-        at_most_one("auth_password", !self.auth_password.is_empty(), "auth_password_file", !self.auth_password_file.is_empty())
+        at_most_one(
+            "auth_password",
+            !self.auth_password.is_empty(),
+            "auth_password_file",
+            !self.auth_password_file.is_empty(),
+        )
     }
 
     fn inherit(&mut self, g: &GlobalConfig) -> Result<(), String> {

@@ -99,7 +99,10 @@ impl IntegrationConfig for OpsGenieConfig {
             if !r.kind.contains("{{") {
                 r.kind = r.kind.to_lowercase();
                 if !matches!(r.kind.as_str(), "team" | "teams" | "user" | "escalation" | "schedule") {
-                    return Err(format!("opsGenieConfig responder {} type does not match valid options {VALID_TYPES}", r.go_v()));
+                    return Err(format!(
+                        "opsGenieConfig responder {} type does not match valid options {VALID_TYPES}",
+                        r.go_v()
+                    ));
                 }
             }
         }

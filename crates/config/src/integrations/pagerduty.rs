@@ -108,8 +108,18 @@ impl IntegrationConfig for PagerdutyConfig {
         {
             return Err("missing service or routing key in PagerDuty config".into());
         }
-        at_most_one("routing_key", !self.routing_key.is_empty(), "routing_key_file", !self.routing_key_file.is_empty())?;
-        at_most_one("service_key", !self.service_key.is_empty(), "service_key_file", !self.service_key_file.is_empty())?;
+        at_most_one(
+            "routing_key",
+            !self.routing_key.is_empty(),
+            "routing_key_file",
+            !self.routing_key_file.is_empty(),
+        )?;
+        at_most_one(
+            "service_key",
+            !self.service_key.is_empty(),
+            "service_key_file",
+            !self.service_key_file.is_empty(),
+        )?;
         if self.source.is_empty() {
             self.source.clone_from(&self.client);
         }

@@ -54,12 +54,20 @@ impl IntegrationConfig for TelegramConfig {
         if self.bot_token.is_empty() && self.bot_token_file.is_empty() {
             return Err("missing bot_token or bot_token_file on telegram_config".into());
         }
-        at_most_one("bot_token", !self.bot_token.is_empty(), "bot_token_file", !self.bot_token_file.is_empty())?;
+        at_most_one(
+            "bot_token",
+            !self.bot_token.is_empty(),
+            "bot_token_file",
+            !self.bot_token_file.is_empty(),
+        )?;
         if self.chat_id == 0 {
             return Err("missing chat_id on telegram_config".into());
         }
         if !matches!(self.parse_mode.as_str(), "" | "Markdown" | "MarkdownV2" | "HTML") {
-            return Err("unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or empty string".into());
+            return Err(
+                "unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or empty string"
+                    .into(),
+            );
         }
         Ok(())
     }

@@ -50,8 +50,15 @@ fn d_monitoring_tool() -> String {
     tmpl("victorops.default.monitoring_tool")
 }
 
-const RESERVED: [&str; 7] =
-    ["routing_key", "message_type", "state_message", "entity_display_name", "monitoring_tool", "entity_id", "entity_state"];
+const RESERVED: [&str; 7] = [
+    "routing_key",
+    "message_type",
+    "state_message",
+    "entity_display_name",
+    "monitoring_tool",
+    "entity_id",
+    "entity_state",
+];
 
 impl IntegrationConfig for VictorOpsConfig {
     const NAME: &'static str = "victorops";

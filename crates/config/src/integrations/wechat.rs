@@ -24,13 +24,29 @@ pub struct WechatConfig {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_url: Option<Url>,
-    #[serde(default = "d_to_user", skip_serializing_if = "String::is_empty", deserialize_with = "string_like")]
+    #[serde(
+        default = "d_to_user",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "string_like"
+    )]
     pub to_user: String,
-    #[serde(default = "d_to_party", skip_serializing_if = "String::is_empty", deserialize_with = "string_like")]
+    #[serde(
+        default = "d_to_party",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "string_like"
+    )]
     pub to_party: String,
-    #[serde(default = "d_to_tag", skip_serializing_if = "String::is_empty", deserialize_with = "string_like")]
+    #[serde(
+        default = "d_to_tag",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "string_like"
+    )]
     pub to_tag: String,
-    #[serde(default = "d_agent_id", skip_serializing_if = "String::is_empty", deserialize_with = "string_like")]
+    #[serde(
+        default = "d_agent_id",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "string_like"
+    )]
     pub agent_id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message_type: String,

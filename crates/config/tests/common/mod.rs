@@ -8,8 +8,8 @@ pub fn dir(name: &str) -> PathBuf {
 
 pub fn yml_files(name: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir(name))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+        .expect("corpus directory exists")
+        .map(|e| e.expect("readable dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "yml"))
         .collect();
     v.sort();

@@ -81,9 +81,11 @@ pub(crate) fn check_listen(addr: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    type Want = Result<(&'static str, &'static str), &'static str>;
+
     #[test]
     fn split_table() {
-        let cases: [(&str, Result<(&str, &str), &str>); 14] = [
+        let cases: [(&str, Want); 14] = [
             (":9093", Ok(("", "9093"))),
             ("0.0.0.0:9094", Ok(("0.0.0.0", "9094"))),
             ("localhost:80", Ok(("localhost", "80"))),
@@ -111,8 +113,14 @@ mod tests {
             check_cluster_address("listen", "foo"),
             Err("invalid listen address: address foo: missing port in address".to_owned())
         );
-        assert_eq!(check_cluster_address("advertise", "foo:x"), Err("address foo:x: invalid port".to_owned()));
-        assert_eq!(check_cluster_address("listen", "foo:70000"), Err("address foo:70000: invalid port".to_owned()));
+        assert_eq!(
+            check_cluster_address("advertise", "foo:x"),
+            Err("address foo:x: invalid port".to_owned())
+        );
+        assert_eq!(
+            check_cluster_address("listen", "foo:70000"),
+            Err("address foo:70000: invalid port".to_owned())
+        );
         assert_eq!(check_peer("am-2:9094"), Ok(()));
         assert!(check_peer(":9094").is_err());
         assert_eq!(

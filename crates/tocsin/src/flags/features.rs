@@ -50,16 +50,12 @@ impl FeatureFlags {
                 FEATURE_AUTO_GOMEMLIMIT => flags.auto_gomemlimit = true,
                 FEATURE_AUTO_GOMAXPROCS => flags.auto_gomaxprocs = true,
                 other => {
-                    return Err(FlagError::Feature(format!(
-                        "Unknown option '{other}' for --enable-feature"
-                    )))
+                    return Err(FlagError::Feature(format!("Unknown option '{other}' for --enable-feature")))
                 }
             }
         }
         if flags.classic_mode && flags.utf8_strict_mode {
-            return Err(FlagError::Feature(
-                "cannot have both classic and UTF-8 modes enabled".to_owned(),
-            ));
+            return Err(FlagError::Feature("cannot have both classic and UTF-8 modes enabled".to_owned()));
         }
         Ok(flags)
     }
@@ -112,7 +108,11 @@ mod tests {
             },
             Case {
                 input: "utf8-strict-mode,receiver-name-in-metrics",
-                want: Ok(FeatureFlags { utf8_strict_mode: true, receiver_name_in_metrics: true, ..Default::default() }),
+                want: Ok(FeatureFlags {
+                    utf8_strict_mode: true,
+                    receiver_name_in_metrics: true,
+                    ..Default::default()
+                }),
             },
             Case {
                 input: "auto-gomemlimit,auto-gomaxprocs,auto-gomemlimit",
@@ -126,7 +126,10 @@ mod tests {
                 input: "classic-mode,utf8-strict-mode",
                 want: Err("cannot have both classic and UTF-8 modes enabled"),
             },
-            Case { input: "bogus,classic-mode,utf8-strict-mode", want: Err("Unknown option 'bogus' for --enable-feature") },
+            Case {
+                input: "bogus,classic-mode,utf8-strict-mode",
+                want: Err("Unknown option 'bogus' for --enable-feature"),
+            },
         ];
         for case in cases {
             let got = FeatureFlags::parse(case.input).map_err(|e| e.to_string());
@@ -144,7 +147,10 @@ mod tests {
     #[test]
     fn list_round_trip() {
         let all = ALLOWED_FEATURES.join(",");
-        let flags = FeatureFlags { utf8_strict_mode: false, ..FeatureFlags::parse(&all.replace("utf8-strict-mode,", "")).expect("ok") };
+        let flags = FeatureFlags {
+            utf8_strict_mode: false,
+            ..FeatureFlags::parse(&all.replace("utf8-strict-mode,", "")).expect("ok")
+        };
         assert_eq!(flags.to_list(), "receiver-name-in-metrics,classic-mode,auto-gomemlimit,auto-gomaxprocs");
         assert_eq!(FeatureFlags::default().to_list(), "");
     }

@@ -37,11 +37,8 @@ pub fn check_config_usage() -> String {
 }
 
 fn flag_column(spec: &super::spec::FlagSpec) -> String {
-    let mut col = if spec.name == super::spec::HELP {
-        "-h, --help".to_owned()
-    } else {
-        format!("    --{}", spec.name)
-    };
+    let mut col =
+        if spec.name == super::spec::HELP { "-h, --help".to_owned() } else { format!("    --{}", spec.name) };
     if spec.kind == Kind::Value {
         col.push('=');
         match spec.shown {
@@ -57,12 +54,8 @@ fn flag_column(spec: &super::spec::FlagSpec) -> String {
 
 /// kingpin's `formatTwoColumns`.
 fn two_columns(out: &mut String, rows: &[(String, String)]) {
-    let first = rows
-        .iter()
-        .map(|(c, _)| c.chars().count())
-        .filter(|&n| n < MAX_FIRST_COLUMN)
-        .max()
-        .unwrap_or(0);
+    let first =
+        rows.iter().map(|(c, _)| c.chars().count()).filter(|&n| n < MAX_FIRST_COLUMN).max().unwrap_or(0);
     let offset = " ".repeat(INDENT + first + PADDING);
     let text_width = WIDTH.saturating_sub(first + PADDING + INDENT).max(20);
     for (col, help) in rows {
@@ -113,9 +106,17 @@ mod tests {
     fn usage_looks_like_kingpin() {
         let text = usage();
         assert!(text.starts_with("usage: tocsin [<flags>]\n\nFlags:\n"), "{text}");
-        assert!(text.contains("\n  -h, --help                     Show context-sensitive help (also try\n"), "{text}");
+        assert!(
+            text.contains("\n  -h, --help                     Show context-sensitive help (also try\n"),
+            "{text}"
+        );
         assert!(text.contains("\n      --data.retention=120h      How long to keep data for.\n"), "{text}");
-        assert!(text.contains("\n      --config.file=\"alertmanager.yml\"  \n                                 Alertmanager"), "{text}");
+        assert!(
+            text.contains(
+                "\n      --config.file=\"alertmanager.yml\"  \n                                 Alertmanager"
+            ),
+            "{text}"
+        );
         assert!(text.contains("--web.listen-address=:9093 ..."), "{text}");
         assert!(text.contains("--cluster.peer=CLUSTER.PEER ..."), "{text}");
         assert!(text.contains("--web.external-url=WEB.EXTERNAL-URL"), "{text}");

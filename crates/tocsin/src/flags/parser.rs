@@ -90,11 +90,7 @@ fn expand_args_file(path: &str) -> Result<Vec<String>, FlagError> {
         ))
     })?;
     let text = String::from_utf8_lossy(&bytes);
-    Ok(text
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .map(str::to_owned)
-        .collect())
+    Ok(text.lines().filter(|line| !line.starts_with('#')).map(str::to_owned).collect())
 }
 
 /// Go prints OS errors as the lower-case `strerror` text (`no such file or directory`).

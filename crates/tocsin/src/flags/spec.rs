@@ -200,10 +200,8 @@ pub(crate) static FLAGS: &[FlagSpec] = &[
 ];
 
 /// Hidden kingpin flags: accepted, not listed.
-pub(crate) static HIDDEN: &[FlagSpec] = &[
-    switch(HELP_LONG, "Generate long help."),
-    switch(HELP_MAN, "Generate a man page."),
-];
+pub(crate) static HIDDEN: &[FlagSpec] =
+    &[switch(HELP_LONG, "Generate long help."), switch(HELP_MAN, "Generate a man page.")];
 
 pub(crate) fn lookup(name: &str) -> Option<&'static FlagSpec> {
     FLAGS.iter().chain(HIDDEN).find(|f| f.name == name)

@@ -90,9 +90,21 @@ fn every_flag_both_syntaxes() {
         check: fn(&Flags) -> bool,
     }
     let cases = [
-        Case { flag: "config.file", value: "/etc/am.yml", check: |f| f.config_file == PathBuf::from("/etc/am.yml") },
-        Case { flag: "storage.path", value: "/var/lib/am", check: |f| f.storage_path == PathBuf::from("/var/lib/am") },
-        Case { flag: "data.retention", value: "1.5h", check: |f| f.data_retention == Duration::from_secs(5400) },
+        Case {
+            flag: "config.file",
+            value: "/etc/am.yml",
+            check: |f| f.config_file.as_os_str() == "/etc/am.yml",
+        },
+        Case {
+            flag: "storage.path",
+            value: "/var/lib/am",
+            check: |f| f.storage_path.as_os_str() == "/var/lib/am",
+        },
+        Case {
+            flag: "data.retention",
+            value: "1.5h",
+            check: |f| f.data_retention == Duration::from_secs(5400),
+        },
         Case {
             flag: "data.maintenance-interval",
             value: "1m30s",
@@ -104,7 +116,11 @@ fn every_flag_both_syntaxes() {
             value: "2.7",
             check: |f| f.silences_max_silence_size_bytes == 2,
         },
-        Case { flag: "alerts.gc-interval", value: "10s", check: |f| f.alerts_gc_interval == Duration::from_secs(10) },
+        Case {
+            flag: "alerts.gc-interval",
+            value: "10s",
+            check: |f| f.alerts_gc_interval == Duration::from_secs(10),
+        },
         Case {
             flag: "web.listen-address",
             value: "127.0.0.1:19093",
@@ -120,7 +136,11 @@ fn every_flag_both_syntaxes() {
             value: "http://am/",
             check: |f| f.web_external_url.as_deref() == Some("http://am/"),
         },
-        Case { flag: "web.route-prefix", value: "/am", check: |f| f.web_route_prefix.as_deref() == Some("/am") },
+        Case {
+            flag: "web.route-prefix",
+            value: "/am",
+            check: |f| f.web_route_prefix.as_deref() == Some("/am"),
+        },
         Case { flag: "web.get-concurrency", value: "12", check: |f| f.web_get_concurrency == 12 },
         Case { flag: "web.timeout", value: "2s", check: |f| f.web_timeout == Duration::from_secs(2) },
         Case {
@@ -156,7 +176,11 @@ fn every_flag_both_syntaxes() {
             value: "5s",
             check: |f| f.cluster_pushpull_interval == Duration::from_secs(5),
         },
-        Case { flag: "cluster.tcp-timeout", value: "1s", check: |f| f.cluster_tcp_timeout == Duration::from_secs(1) },
+        Case {
+            flag: "cluster.tcp-timeout",
+            value: "1s",
+            check: |f| f.cluster_tcp_timeout == Duration::from_secs(1),
+        },
         Case {
             flag: "cluster.probe-timeout",
             value: "100ms",
@@ -191,7 +215,9 @@ fn every_flag_both_syntaxes() {
         Case {
             flag: "enable-feature",
             value: "classic-mode,receiver-name-in-metrics",
-            check: |f| f.features.classic_mode && f.features.receiver_name_in_metrics && !f.features.utf8_strict_mode,
+            check: |f| {
+                f.features.classic_mode && f.features.receiver_name_in_metrics && !f.features.utf8_strict_mode
+            },
         },
         Case { flag: "log.level", value: "debug", check: |f| f.log_level == LogLevel::Debug },
         Case { flag: "log.format", value: "json", check: |f| f.log_format == LogFormat::Json },
@@ -307,27 +333,27 @@ fn startup_validation() {
             "--auto-gomemlimit.ratio must be greater than 0 and less than or equal to 1.",
         ),
         (&["--storage.path="], "unable to create data directory: --storage.path must not be empty"),
-        (
-            &["--cluster.listen-address=9094"],
-            "invalid listen address: address 9094: missing port in address",
-        ),
+        (&["--cluster.listen-address=9094"], "invalid listen address: address 9094: missing port in address"),
         (
             &["--cluster.advertise-address=10.0.0.1"],
             "invalid advertise address: address 10.0.0.1: missing port in address",
         ),
-        (
-            &["--cluster.peer=am-2"],
-            "split host/port for peer am-2: address am-2: missing port in address",
-        ),
+        (&["--cluster.peer=am-2"], "split host/port for peer am-2: address am-2: missing port in address"),
         (&["--web.listen-address=9093"], "listen tcp: address 9093: missing port in address"),
-        (&["--web.listen-address=:9093", "--web.listen-address=x:y"], "listen tcp: address x:y: invalid port"),
+        (
+            &["--web.listen-address=:9093", "--web.listen-address=x:y"],
+            "listen tcp: address x:y: invalid port",
+        ),
     ];
     for (list, want) in cases {
         assert_eq!(error(list), want, "{list:?}");
     }
     // Upstream checks the ratio only when the feature uses it.
     assert_eq!(run(&["--auto-gomemlimit.ratio=2"]).auto_gomemlimit_ratio, 2.0);
-    assert_eq!(run(&["--enable-feature=auto-gomemlimit", "--auto-gomemlimit.ratio=1"]).auto_gomemlimit_ratio, 1.0);
+    assert_eq!(
+        run(&["--enable-feature=auto-gomemlimit", "--auto-gomemlimit.ratio=1"]).auto_gomemlimit_ratio,
+        1.0
+    );
     // With HA disabled the cluster addresses are not used, so not checked.
     let f = run(&["--cluster.listen-address=", "--cluster.peer=nonsense"]);
     assert_eq!(f.cluster_listen_address, None);

@@ -13,7 +13,9 @@ pub(crate) fn parse_go_float(s: &str) -> Result<f64, String> {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let lower = body.to_ascii_lowercase();
     let is_special = matches!(lower.as_str(), "inf" | "infinity" | "nan");
-    if !is_special && !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !is_special
+        && !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return Err(syntax());
     }
     if lower == "nan" && body.len() != s.len() {
@@ -31,7 +33,7 @@ pub(crate) fn parse_go_float(s: &str) -> Result<f64, String> {
 pub(crate) fn parse_kingpin_int(s: &str) -> Result<i64, String> {
     let v = parse_go_float(s)?;
     const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    if v.is_nan() || v >= LIMIT || v < -LIMIT {
+    if v.is_nan() || !(-LIMIT..LIMIT).contains(&v) {
         return Ok(i64::MIN);
     }
     Ok(v.trunc() as i64)
@@ -41,10 +43,7 @@ pub(crate) fn parse_kingpin_int(s: &str) -> Result<i64, String> {
 /// `GiB`/`GB` (all powers of 1024, as kingpin's `Bytes()` reads them).
 pub(crate) fn parse_byte_size(s: &str) -> Result<u64, String> {
     let invalid = || {
-        format!(
-            "invalid byte size {}: want an integer with an optional unit B, KiB, MiB or GiB",
-            go_quote(s)
-        )
+        format!("invalid byte size {}: want an integer with an optional unit B, KiB, MiB or GiB", go_quote(s))
     };
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
@@ -58,11 +57,7 @@ pub(crate) fn parse_byte_size(s: &str) -> Result<u64, String> {
         "GB" | "GiB" => 1 << 30,
         _ => return Err(invalid()),
     };
-    number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(invalid)
+    number.parse::<u64>().ok().and_then(|n| n.checked_mul(mult)).ok_or_else(invalid)
 }
 
 /// `--log.level`: only messages at this severity or above are logged.

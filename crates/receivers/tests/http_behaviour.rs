@@ -1,0 +1,58 @@
+//! HTTP behaviour the testkit sink cannot show: response bodies in errors, redirects.
+
+mod common;
+
+use common::server::{response, Responder, Server};
+use common::{ctx, firing, install_crypto};
+use std::sync::Arc;
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
+use tocsin_receivers::classify::MAX_ERROR_BODY;
+use tocsin_receivers::{HttpClientSettings, Webhook, WebhookSettings};
+
+#[tokio::test]
+async fn error_body_appended_first_kib() {
+    install_crypto();
+    let mut body = b"upstream says: ".to_vec();
+    body.extend(std::iter::repeat_n(b'x', 4000));
+    let respond: Responder = Arc::new(move |_| response(503, "", &body));
+    let srv = Server::start(None, respond).await;
+    let h = Webhook::new(WebhookSettings::new(format!("http://127.0.0.1:{}/", srv.port)));
+    let e = h.notify(&ctx("r"), &[firing("i1")]).await.unwrap_err();
+    assert_eq!((e.retry, e.reason), (Retry::Yes, FailureReason::ServerError));
+    let prefix = "unexpected status code 503: upstream says: x";
+    assert!(e.message.starts_with(prefix), "{}", e.message);
+    assert_eq!(e.message.len(), "unexpected status code 503: ".len() + MAX_ERROR_BODY);
+}
+
+fn redirecting() -> Responder {
+    Arc::new(|path| match path {
+        "/old" => response(307, "location: /new\r\n", b""),
+        _ => response(200, "", b""),
+    })
+}
+
+#[tokio::test]
+async fn follows_redirects_by_default() {
+    install_crypto();
+    let srv = Server::start(None, redirecting()).await;
+    let h = Webhook::new(WebhookSettings::new(format!("http://127.0.0.1:{}/old", srv.port)));
+    h.notify(&ctx("r"), &[firing("i1")]).await.unwrap();
+    let seen = srv.seen.lock().await;
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].head.starts_with("POST /new "), "{}", seen[1].head);
+    assert_eq!(seen[0].body, seen[1].body, "307 keeps method and body");
+}
+
+#[tokio::test]
+async fn redirect_not_followed_is_permanent_failure() {
+    install_crypto();
+    let srv = Server::start(None, redirecting()).await;
+    let h = Webhook::new(WebhookSettings {
+        http: HttpClientSettings { follow_redirects: false, ..HttpClientSettings::default() },
+        ..WebhookSettings::new(format!("http://127.0.0.1:{}/old", srv.port))
+    });
+    let e = h.notify(&ctx("r"), &[firing("i1")]).await.unwrap_err();
+    assert_eq!((e.retry, e.reason), (Retry::No, FailureReason::Other));
+    assert_eq!(e.message, "unexpected status code 307");
+    assert_eq!(srv.seen.lock().await.len(), 1);
+}
