@@ -133,7 +133,12 @@ pub struct SetNotifiesStage {
 }
 
 impl SetNotifiesStage {
-    pub fn new(nflog: Arc<NotificationLog>, receiver_name: &str, integration: &Integration, clock: SharedClock) -> Self {
+    pub fn new(
+        nflog: Arc<NotificationLog>,
+        receiver_name: &str,
+        integration: &Integration,
+        clock: SharedClock,
+    ) -> Self {
         Self { nflog, receiver: integration.nflog_receiver(receiver_name), clock }
     }
 }
@@ -212,58 +217,125 @@ mod tests {
             },
             Case {
                 name: "new firing alert",
-                input: Input { entry: Some(entry(&[1], &[], 0)), firing: &[1, 2], resolved: &[], send_resolved: No, now: 1 },
+                input: Input {
+                    entry: Some(entry(&[1], &[], 0)),
+                    firing: &[1, 2],
+                    resolved: &[],
+                    send_resolved: No,
+                    now: 1,
+                },
                 want: true,
             },
             Case {
                 name: "same firing, before repeat",
-                input: Input { entry: Some(entry(&[1], &[], 0)), firing: &[1], resolved: &[], send_resolved: Yes, now: 3599 },
+                input: Input {
+                    entry: Some(entry(&[1], &[], 0)),
+                    firing: &[1],
+                    resolved: &[],
+                    send_resolved: Yes,
+                    now: 3599,
+                },
                 want: false,
             },
             Case {
                 name: "same firing, exactly at repeat is not yet due",
-                input: Input { entry: Some(entry(&[1], &[], 0)), firing: &[1], resolved: &[], send_resolved: Yes, now: 3600 },
+                input: Input {
+                    entry: Some(entry(&[1], &[], 0)),
+                    firing: &[1],
+                    resolved: &[],
+                    send_resolved: Yes,
+                    now: 3600,
+                },
                 want: false,
             },
             Case {
                 name: "same firing, after repeat",
-                input: Input { entry: Some(entry(&[1], &[], 0)), firing: &[1], resolved: &[], send_resolved: Yes, now: 3601 },
+                input: Input {
+                    entry: Some(entry(&[1], &[], 0)),
+                    firing: &[1],
+                    resolved: &[],
+                    send_resolved: Yes,
+                    now: 3601,
+                },
                 want: true,
             },
             Case {
                 name: "firing subset (one went away): no send",
-                input: Input { entry: Some(entry(&[1, 2], &[], 0)), firing: &[1], resolved: &[], send_resolved: No, now: 1 },
+                input: Input {
+                    entry: Some(entry(&[1, 2], &[], 0)),
+                    firing: &[1],
+                    resolved: &[],
+                    send_resolved: No,
+                    now: 1,
+                },
                 want: false,
             },
             Case {
                 name: "all resolved, send_resolved false: still sent to clear the log",
-                input: Input { entry: Some(entry(&[1], &[], 0)), firing: &[], resolved: &[1], send_resolved: No, now: 1 },
+                input: Input {
+                    entry: Some(entry(&[1], &[], 0)),
+                    firing: &[],
+                    resolved: &[1],
+                    send_resolved: No,
+                    now: 1,
+                },
                 want: true,
             },
             Case {
                 name: "all resolved and already logged as such",
-                input: Input { entry: Some(entry(&[], &[1], 0)), firing: &[], resolved: &[1], send_resolved: Yes, now: 99999 },
+                input: Input {
+                    entry: Some(entry(&[], &[1], 0)),
+                    firing: &[],
+                    resolved: &[1],
+                    send_resolved: Yes,
+                    now: 99999,
+                },
                 want: false,
             },
             Case {
                 name: "one resolved, others firing, send_resolved",
-                input: Input { entry: Some(entry(&[1, 2], &[], 0)), firing: &[1], resolved: &[2], send_resolved: Yes, now: 1 },
+                input: Input {
+                    entry: Some(entry(&[1, 2], &[], 0)),
+                    firing: &[1],
+                    resolved: &[2],
+                    send_resolved: Yes,
+                    now: 1,
+                },
                 want: true,
             },
             Case {
                 name: "one resolved, others firing, no send_resolved",
-                input: Input { entry: Some(entry(&[1, 2], &[], 0)), firing: &[1], resolved: &[2], send_resolved: No, now: 1 },
+                input: Input {
+                    entry: Some(entry(&[1, 2], &[], 0)),
+                    firing: &[1],
+                    resolved: &[2],
+                    send_resolved: No,
+                    now: 1,
+                },
                 want: false,
             },
             Case {
                 name: "resolved already notified",
-                input: Input { entry: Some(entry(&[1], &[2], 0)), firing: &[1], resolved: &[2], send_resolved: Yes, now: 1 },
+                input: Input {
+                    entry: Some(entry(&[1], &[2], 0)),
+                    firing: &[1],
+                    resolved: &[2],
+                    send_resolved: Yes,
+                    now: 1,
+                },
                 want: false,
             },
         ];
         for c in cases {
             let i = c.input;
-            let got = needs_update(i.entry.as_ref(), &set(i.firing), &set(i.resolved), i.send_resolved, repeat, t(i.now));
+            let got = needs_update(
+                i.entry.as_ref(),
+                &set(i.firing),
+                &set(i.resolved),
+                i.send_resolved,
+                repeat,
+                t(i.now),
+            );
             assert_eq!(got, c.want, "{}", c.name);
         }
     }

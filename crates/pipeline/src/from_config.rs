@@ -32,7 +32,11 @@ impl Route {
 
 impl From<&tocsin_config::InhibitRule> for InhibitRule {
     fn from(r: &tocsin_config::InhibitRule) -> Self {
-        Self { source_matchers: r.source_matchers.clone(), target_matchers: r.target_matchers.clone(), equal: r.equal.clone() }
+        Self {
+            source_matchers: r.source_matchers.clone(),
+            target_matchers: r.target_matchers.clone(),
+            equal: r.equal.clone(),
+        }
     }
 }
 

@@ -13,10 +13,10 @@
 //! flush, so a receiver that is slow or retrying holds back only its own groups, exactly like upstream's goroutine
 //! per group. A hand-written wheel would save little memory and would have to re-create that isolation.
 
-use crate::route::RouteOpts;
-use crate::stage::{Stage, StageCtx};
 use crate::notifier::NotifyCtx;
 use crate::peer::{wait_for, Peer};
+use crate::route::RouteOpts;
+use crate::stage::{Stage, StageCtx};
 use futures::FutureExt;
 use parking_lot::Mutex;
 use std::cmp::Ordering;
@@ -159,7 +159,9 @@ impl AggrGroup {
         };
         match result {
             Ok(_) => self.delete_if_not_modified(&resolved),
-            Err(e) => tracing::error!(aggrGroup = %self.group_key, num_alerts = n, err = %e, "Notify for alerts failed"),
+            Err(e) => {
+                tracing::error!(aggrGroup = %self.group_key, num_alerts = n, err = %e, "Notify for alerts failed")
+            }
         }
     }
 

@@ -48,7 +48,12 @@ impl RuleState {
     }
 
     /// `hasEqual`: a non-resolved source agreeing on `equal`, skipping two-sided matches when asked to.
-    fn has_equal(&self, labels: &LabelSet, exclude_two_sided: bool, now: DateTime<Utc>) -> Option<Fingerprint> {
+    fn has_equal(
+        &self,
+        labels: &LabelSet,
+        exclude_two_sided: bool,
+        now: DateTime<Utc>,
+    ) -> Option<Fingerprint> {
         let now = utc(now);
         let sources = self.sources.read();
         let candidates = sources.get(&self.equal_values(labels))?;
@@ -69,7 +74,8 @@ pub struct Inhibitor {
 
 impl Inhibitor {
     pub fn new(rules: Vec<InhibitRule>, store: Arc<AlertStore>) -> Self {
-        let rules = rules.into_iter().map(|rule| RuleState { rule, sources: RwLock::new(HashMap::new()) }).collect();
+        let rules =
+            rules.into_iter().map(|rule| RuleState { rule, sources: RwLock::new(HashMap::new()) }).collect();
         Self { rules, store }
     }
 
@@ -82,7 +88,8 @@ impl Inhibitor {
     }
 
     async fn run(&self, mut sub: AlertSubscription, clock: SharedClock) {
-        let mut gc = tokio::time::interval_at(tokio::time::Instant::now() + SOURCE_GC_INTERVAL, SOURCE_GC_INTERVAL);
+        let mut gc =
+            tokio::time::interval_at(tokio::time::Instant::now() + SOURCE_GC_INTERVAL, SOURCE_GC_INTERVAL);
         loop {
             tokio::select! {
                 next = sub.recv() => match next {
@@ -187,16 +194,32 @@ mod tests {
             want: bool,
         }
         let cases = [
-            Case { name: "equal labels, missing cluster on both", input: &[("alertname", "A"), ("severity", "warning")], want: true },
+            Case {
+                name: "equal labels, missing cluster on both",
+                input: &[("alertname", "A"), ("severity", "warning")],
+                want: true,
+            },
             Case {
                 name: "cluster differs (missing vs set)",
                 input: &[("alertname", "A"), ("severity", "warning"), ("cluster", "c")],
                 want: false,
             },
             Case { name: "not a target", input: &[("alertname", "A"), ("severity", "info")], want: false },
-            Case { name: "source resolved", input: &[("alertname", "Old"), ("severity", "warning")], want: false },
-            Case { name: "source does not inhibit itself", input: &[("alertname", "A"), ("severity", "critical")], want: false },
-            Case { name: "two-sided rule: no self-inhibition", input: &[("alertname", "S"), ("kind", "x"), ("i", "2")], want: false },
+            Case {
+                name: "source resolved",
+                input: &[("alertname", "Old"), ("severity", "warning")],
+                want: false,
+            },
+            Case {
+                name: "source does not inhibit itself",
+                input: &[("alertname", "A"), ("severity", "critical")],
+                want: false,
+            },
+            Case {
+                name: "two-sided rule: no self-inhibition",
+                input: &[("alertname", "S"), ("kind", "x"), ("i", "2")],
+                want: false,
+            },
         ];
         for c in cases {
             let labels: LabelSet = c.input.iter().copied().collect();

@@ -44,7 +44,11 @@ impl Stage for MuteStage {
             }
         }
         if let Some((reason, n)) = muted {
-            tracing::debug!(reason = reason.as_str(), alerts = n, "Notifications will not be sent for muted alerts");
+            tracing::debug!(
+                reason = reason.as_str(),
+                alerts = n,
+                "Notifications will not be sent for muted alerts"
+            );
             self.metrics.suppressed(reason, n);
         }
         Ok(kept)

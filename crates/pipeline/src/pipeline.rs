@@ -59,7 +59,9 @@ pub fn receiver_pipeline(receiver: &str, integrations: &[Integration], d: &Pipel
         stage(TimeActiveStage::new(d.time_intervals.clone(), d.group_markers.clone(), d.metrics.clone())),
         stage(TimeMuteStage::new(d.time_intervals.clone(), d.group_markers.clone(), d.metrics.clone())),
         stage(MuteStage::new(silencer, Arc::clone(&d.clock), Arc::clone(&d.metrics))),
-        stage(FanoutStage(integrations.iter().map(|i| stage(integration_pipeline(receiver, i, d))).collect())),
+        stage(FanoutStage(
+            integrations.iter().map(|i| stage(integration_pipeline(receiver, i, d))).collect(),
+        )),
     ])
 }
 

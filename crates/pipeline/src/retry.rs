@@ -87,7 +87,12 @@ pub struct RetryStage {
 }
 
 impl RetryStage {
-    pub fn new(receiver: &str, integration: Integration, jitter: Arc<dyn Jitter>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        receiver: &str,
+        integration: Integration,
+        jitter: Arc<dyn Jitter>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self { receiver: receiver.to_owned(), integration, jitter, metrics }
     }
 
@@ -143,7 +148,9 @@ impl RetryStage {
             }
             let start = Instant::now();
             next_tick = start + backoff.next_backoff();
-            let outcome = tokio::time::timeout_at(cx.deadline, self.integration.notifier.notify(&cx.notify, &payload)).await;
+            let outcome =
+                tokio::time::timeout_at(cx.deadline, self.integration.notifier.notify(&cx.notify, &payload))
+                    .await;
             let seconds = start.elapsed().as_secs_f64();
             let err = match outcome {
                 Ok(Ok(())) => {

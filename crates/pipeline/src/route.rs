@@ -195,7 +195,10 @@ mod tests {
                     eq("team", "a"),
                     "a",
                     false,
-                    vec![node(eq("sev", "page"), "a-page", true, vec![]), node(eq("sev", "page"), "a-page-2", false, vec![])],
+                    vec![
+                        node(eq("sev", "page"), "a-page", true, vec![]),
+                        node(eq("sev", "page"), "a-page-2", false, vec![]),
+                    ],
                 ),
                 node(eq("team", "b"), "b", true, vec![]),
                 node(re, "prod", false, vec![]),
@@ -226,7 +229,11 @@ mod tests {
             },
             Case { name: "continue then later sibling", input: &[("team", "b")], want: &["b", "b-again"] },
             Case { name: "regex anchored", input: &[("env", "production")], want: &["default"] },
-            Case { name: "first match without continue wins", input: &[("team", "a"), ("env", "prod")], want: &["a"] },
+            Case {
+                name: "first match without continue wins",
+                input: &[("team", "a"), ("env", "prod")],
+                want: &["a"],
+            },
         ];
         let t = tree();
         for c in cases {

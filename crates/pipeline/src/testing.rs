@@ -1,7 +1,7 @@
 //! Helpers for exact-timeline tests of the pipeline (here and in other crates): a wall clock tied to tokio's
 //! paused time, and a notifier that records what it was asked to send and when.
 
-use crate::notifier::{FailureReason, NotifyCtx, NotifyError, Notifier, Retry};
+use crate::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
@@ -85,12 +85,20 @@ impl RecordingNotifier {
 
     /// A retryable 5xx-like failure.
     pub fn server_error() -> Result<(), NotifyError> {
-        Err(NotifyError { retry: Retry::Yes, reason: FailureReason::ServerError, message: "unexpected status code 500".into() })
+        Err(NotifyError {
+            retry: Retry::Yes,
+            reason: FailureReason::ServerError,
+            message: "unexpected status code 500".into(),
+        })
     }
 
     /// A non-retryable 4xx-like failure.
     pub fn client_error() -> Result<(), NotifyError> {
-        Err(NotifyError { retry: Retry::No, reason: FailureReason::ClientError, message: "unexpected status code 400".into() })
+        Err(NotifyError {
+            retry: Retry::No,
+            reason: FailureReason::ClientError,
+            message: "unexpected status code 400".into(),
+        })
     }
 }
 

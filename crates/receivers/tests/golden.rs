@@ -2,6 +2,7 @@
 //! alerts and config. The fixtures in `tests/golden/` were captured from `/usr/bin/prometheus-alertmanager` by
 //! `tests/golden/capture.sh` (see `tests/golden/README.md`): it runs Alertmanager with two webhook receivers
 //! (one plain, one with `max_alerts: 2`), posts `alerts.json`, and stores the request bodies a Python sink got.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! HTTP behaviour the testkit sink cannot show: response bodies in errors, redirects.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `tls_config` against a local HTTPS server with certificates made by rcgen: CA file, server name, client
 //! certificates, insecure_skip_verify, unreadable files. Certificates cover 127.0.0.1 or `tocsin.test` only.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The webhook integration against a local sink on 127.0.0.1:0: authentication, retry classification, timeout,
 //! truncation, files read at send time, and no secret in any error.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 
@@ -165,6 +166,8 @@ async fn transport_error_is_retryable_and_redacted() {
         .unwrap_err();
     assert_eq!((e.retry, e.reason), (Retry::Yes, FailureReason::Other));
     assert!(e.message.starts_with("Post \"<redacted>\": "), "{}", e.message);
+    assert!(e.message.contains("Connection refused"), "{}", e.message);
+    eprintln!("{}", e.message);
 }
 
 #[tokio::test]

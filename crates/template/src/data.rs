@@ -74,7 +74,11 @@ impl Data {
                 labels: kv(&a.labels),
                 annotations: kv(&a.annotations),
                 starts_at: GoTime::from_fixed(&a.starts_at),
-                ends_at: if status == AlertStatus::Firing { GoTime::zero() } else { GoTime::from_fixed(&a.ends_at) },
+                ends_at: if status == AlertStatus::Firing {
+                    GoTime::zero()
+                } else {
+                    GoTime::from_fixed(&a.ends_at)
+                },
                 generator_url: a.generator_url.clone(),
                 fingerprint: a.fingerprint().to_string(),
             });
@@ -153,7 +157,10 @@ mod tests {
         assert_eq!(d.alerts[1].status, "resolved");
         assert_eq!(d.common_labels.len(), 2);
         assert_eq!(d.common_annotations.get("summary").map(String::as_str), Some("s"));
-        let kv: Kv = [("b", "2"), ("alertname", "A"), ("a", "1")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let kv: Kv = [("b", "2"), ("alertname", "A"), ("a", "1")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         assert_eq!(pairs_string(&sorted_pairs(&kv)), "alertname=A, a=1, b=2");
     }
 }

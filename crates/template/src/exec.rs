@@ -47,7 +47,12 @@ enum Flow {
 type EResult<T> = Result<T, TemplateError>;
 
 impl<'a> Exec<'a> {
-    pub(crate) fn new(trees: &'a BTreeMap<String, Arc<Tree>>, tree: Arc<Tree>, mode: Mode, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(
+        trees: &'a BTreeMap<String, Arc<Tree>>,
+        tree: Arc<Tree>,
+        mode: Mode,
+        now: DateTime<Utc>,
+    ) -> Self {
         Exec { trees, mode, now, out: String::new(), tree, vars: Vec::new(), depth: 0, node: None }
     }
 
@@ -152,9 +157,11 @@ impl<'a> Exec<'a> {
             Value::Alerts { alerts, .. } => {
                 alerts.iter().enumerate().map(|(i, a)| (Value::Int(i as i64), Value::from_alert(a))).collect()
             }
-            Value::Pairs(p) => {
-                p.into_iter().enumerate().map(|(i, (n, v))| (Value::Int(i as i64), Value::Pair(n, v))).collect()
-            }
+            Value::Pairs(p) => p
+                .into_iter()
+                .enumerate()
+                .map(|(i, (n, v))| (Value::Int(i as i64), Value::Pair(n, v)))
+                .collect(),
             Value::Kv(kv) => kv.into_iter().map(|(k, v)| (Value::String(k), Value::String(v))).collect(),
             Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
             other => {
@@ -238,7 +245,9 @@ impl<'a> Exec<'a> {
     fn eval_command(&mut self, dot: &Value, cmd: &Command, fin: Option<Value>) -> EResult<Value> {
         let first = &cmd.args[0];
         match &first.kind {
-            ArgKind::Field(fields) => return self.eval_field_chain(dot, dot.clone(), first, fields, cmd, fin),
+            ArgKind::Field(fields) => {
+                return self.eval_field_chain(dot, dot.clone(), first, fields, cmd, fin)
+            }
             ArgKind::Chain(node, fields) => {
                 let recv = self.eval_arg(dot, node)?;
                 return self.eval_field_chain(dot, recv, first, fields, cmd, fin);
@@ -392,13 +401,22 @@ impl<'a> Exec<'a> {
             _ => None,
         };
         match field {
-            Some(_) if has_args => Err(self.errorf(format!("{name} has arguments but cannot be invoked as function"))),
+            Some(_) if has_args => {
+                Err(self.errorf(format!("{name} has arguments but cannot be invoked as function")))
+            }
             Some(v) => Ok(v),
             None => Err(self.errorf(format!("can't evaluate field {name} in type {type_name}"))),
         }
     }
 
-    fn eval_function(&mut self, dot: &Value, name: &str, node: &Arg, cmd: &Command, fin: Option<Value>) -> EResult<Value> {
+    fn eval_function(
+        &mut self,
+        dot: &Value,
+        name: &str,
+        node: &Arg,
+        cmd: &Command,
+        fin: Option<Value>,
+    ) -> EResult<Value> {
         self.at(node.pos, node.to_string());
         let args = &cmd.args[1..];
         if name == "and" || name == "or" {
@@ -426,9 +444,19 @@ impl<'a> Exec<'a> {
         };
         let mut vals = self.eval_args(dot, args)?;
         vals.extend(fin);
-        // Go reports errors of a function call at the whole command.
+        self.at(node.pos, node.to_string());
+        funcs::check_arity(name, &sig, vals.len()).map_err(|e| self.errorf(e))?;
+        for (i, v) in vals.iter().enumerate() {
+            if let Err(e) = check_type(v, sig.param(i)) {
+                // Go points at the offending argument (the identifier for a piped final value).
+                if let Some(a) = args.get(i) {
+                    self.at(a.pos, a.to_string());
+                }
+                return Err(self.errorf(e));
+            }
+        }
+        // Go reports errors of the call itself at the whole command.
         self.at(node.pos, cmd.to_string());
-        funcs::check_args(name, &sig, &vals).map_err(|e| self.errorf(e))?;
         funcs::call(name, vals, self.now).map_err(|e| self.errorf(format!("error calling {name}: {e}")))
     }
 }

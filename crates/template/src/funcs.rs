@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::exec::check_type;
 use crate::gofmt::{sprint, sprintf, sprintln};
 use crate::gotime::{GoTime, Loc};
 use crate::value::{format_float_g, BasicKind, Value};
@@ -66,22 +65,22 @@ pub(crate) fn signature(name: &str) -> Option<Sig> {
     })
 }
 
-pub(crate) fn check_args(name: &str, sig: &Sig, args: &[Value]) -> Result<(), String> {
+impl Sig {
+    /// The type of the i-th argument.
+    pub(crate) fn param(&self, i: usize) -> Ty {
+        self.params.get(i).copied().or(self.variadic).unwrap_or(Ty::Any)
+    }
+}
+
+pub(crate) fn check_arity(name: &str, sig: &Sig, n: usize) -> Result<(), String> {
     let fixed = sig.params.len();
     match sig.variadic {
-        Some(_) if args.len() < fixed => {
-            return Err(format!("wrong number of args for {name}: want at least {fixed} got {}", args.len()))
+        Some(_) if n < fixed => {
+            Err(format!("wrong number of args for {name}: want at least {fixed} got {n}"))
         }
-        None if args.len() != fixed => {
-            return Err(format!("wrong number of args for {name}: want {fixed} got {}", args.len()))
-        }
-        _ => {}
+        None if n != fixed => Err(format!("wrong number of args for {name}: want {fixed} got {n}")),
+        _ => Ok(()),
     }
-    for (i, a) in args.iter().enumerate() {
-        let ty = sig.params.get(i).copied().or(sig.variadic).unwrap_or(Ty::Any);
-        check_type(a, ty)?;
-    }
-    Ok(())
 }
 
 fn s(v: &Value) -> &str {
@@ -132,7 +131,8 @@ pub(crate) fn call(name: &str, mut args: Vec<Value>, now: DateTime<Utc>) -> Resu
         "match" => Value::Bool(compile(s(&args[0]))?.is_match(s(&args[1]))),
         "reReplaceAll" => {
             let pattern = s(&args[0]);
-            let re = compile(pattern).map_err(|e| format!("regexp: Compile({}): {e}", go_backquote(pattern)))?;
+            let re =
+                compile(pattern).map_err(|e| format!("regexp: Compile({}): {e}", go_backquote(pattern)))?;
             Value::String(re.replace_all(s(&args[2]), s(&args[1])).into_owned())
         }
         "stringSlice" => Value::List(args),
@@ -169,7 +169,8 @@ pub(crate) fn load_location(name: &str) -> Result<Loc, String> {
 fn compile(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(pattern).map_err(|e| {
         let msg = e.to_string();
-        let last = msg.lines().rev().find(|l| l.starts_with("error:")).unwrap_or("invalid pattern").to_string();
+        let last =
+            msg.lines().rev().find(|l| l.starts_with("error:")).unwrap_or("invalid pattern").to_string();
         format!("error parsing regexp: {}: `{pattern}`", last.trim_start_matches("error: "))
     })
 }
@@ -180,8 +181,10 @@ fn eval_args(args: &[Value]) -> String {
         [Value::String(s)] => s.clone(),
         _ => {
             // printableValue: an invalid value prints as <no value> here (fmt would say <nil>).
-            let args: Vec<Value> =
-                args.iter().map(|a| if let Value::Nil = a { Value::String("<no value>".into()) } else { a.clone() }).collect();
+            let args: Vec<Value> = args
+                .iter()
+                .map(|a| if let Value::Nil = a { Value::String("<no value>".into()) } else { a.clone() })
+                .collect();
             sprint(&args)
         }
     }
@@ -322,7 +325,9 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, String> {
         let truth = if k1 != k2 {
             match (a, b) {
                 (Value::Int(x), Value::Byte(y)) | (Value::Byte(y), Value::Int(x)) => *x == *y as i64,
-                _ if !matches!(a, Value::Nil) && !matches!(b, Value::Nil) => return Err(BAD_COMPARISON.into()),
+                _ if !matches!(a, Value::Nil) && !matches!(b, Value::Nil) => {
+                    return Err(BAD_COMPARISON.into())
+                }
                 _ => false,
             }
         } else {
@@ -356,7 +361,9 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, String> {
 
 fn lt(a: &Value, b: &Value) -> Result<bool, String> {
     let (k1, k2) = (a.basic_kind(), b.basic_kind());
-    if matches!(k1, BasicKind::Invalid | BasicKind::Other) || matches!(k2, BasicKind::Invalid | BasicKind::Other) {
+    if matches!(k1, BasicKind::Invalid | BasicKind::Other)
+        || matches!(k2, BasicKind::Invalid | BasicKind::Other)
+    {
         return Err(BAD_COMPARISON_TYPE.into());
     }
     if k1 != k2 {
@@ -452,7 +459,9 @@ fn to_float(v: &Value) -> Result<f64, String> {
         Value::Int(i) => Ok(*i as f64),
         Value::Byte(b) => Ok(*b as f64),
         Value::Duration(d) => Ok(*d as f64 / 1e9),
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax")),
+        Value::String(s) => {
+            s.trim().parse::<f64>().map_err(|_| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax"))
+        }
         other => Err(format!("can't convert {} to float", other.type_name())),
     }
 }

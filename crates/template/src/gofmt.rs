@@ -296,11 +296,23 @@ mod tests {
         let cases = [
             Case { format: "%s=%d", args: vec![s("a"), Value::Int(3)], want: "a=3" },
             Case { format: "%5s|%-5s|", args: vec![s("ab"), s("cd")], want: "   ab|cd   |" },
-            Case { format: "%.2f %f", args: vec![Value::Float(3.14159), Value::Float(1.0)], want: "3.14 1.000000" },
+            Case {
+                format: "%.2f %f",
+                args: vec![Value::Float(3.14159), Value::Float(1.0)],
+                want: "3.14 1.000000",
+            },
             Case { format: "%q", args: vec![s("a\"b")], want: "\"a\\\"b\"" },
-            Case { format: "%x %X %o %b", args: vec![Value::Int(255), Value::Int(255), Value::Int(8), Value::Int(5)], want: "ff FF 10 101" },
+            Case {
+                format: "%x %X %o %b",
+                args: vec![Value::Int(255), Value::Int(255), Value::Int(8), Value::Int(5)],
+                want: "ff FF 10 101",
+            },
             Case { format: "%t %v", args: vec![Value::Bool(true), Value::Float(2.5)], want: "true 2.5" },
-            Case { format: "%05d|%+d|%3d", args: vec![Value::Int(-42), Value::Int(7), Value::Int(1)], want: "-0042|+7|  1" },
+            Case {
+                format: "%05d|%+d|%3d",
+                args: vec![Value::Int(-42), Value::Int(7), Value::Int(1)],
+                want: "-0042|+7|  1",
+            },
             Case { format: "%d", args: vec![s("x")], want: "%!d(string=x)" },
             Case { format: "%s %s", args: vec![s("x")], want: "x %!s(MISSING)" },
             Case { format: "%s", args: vec![s("x"), Value::Int(1)], want: "x%!(EXTRA int=1)" },

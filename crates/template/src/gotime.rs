@@ -453,7 +453,10 @@ mod tests {
         assert_eq!(t("2024-03-05T07:08:09.5+08:00").utc().go_string(), "2024-03-04 23:08:09.5 +0000 UTC");
         let shanghai = t("2024-03-05T07:08:09Z").in_loc(Loc::Tz(chrono_tz::Asia::Shanghai));
         assert_eq!(shanghai.go_string(), "2024-03-05 15:08:09 +0800 CST");
-        assert_eq!(t("2024-03-05T07:08:09Z").in_loc(Loc::Fixed(-3600 * 5)).go_string(), "2024-03-05 02:08:09 -0500 -0500");
+        assert_eq!(
+            t("2024-03-05T07:08:09Z").in_loc(Loc::Fixed(-3600 * 5)).go_string(),
+            "2024-03-05 02:08:09 -0500 -0500"
+        );
     }
 
     #[test]

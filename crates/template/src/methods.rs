@@ -28,16 +28,23 @@ fn dur_arg(v: &Value) -> i64 {
 }
 
 /// `Some(result)` when `recv` has a method `name`; `None` to fall back to fields and map keys.
-pub(crate) fn call_method(recv: &Value, name: &str, args: Vec<Value>, _now: DateTime<Utc>) -> Option<Result<Value, String>> {
+pub(crate) fn call_method(
+    recv: &Value,
+    name: &str,
+    args: Vec<Value>,
+    _now: DateTime<Utc>,
+) -> Option<Result<Value, String>> {
     use Ty::*;
     let (want, f): (&[Ty], Box<dyn Fn(&[Value]) -> Result<Value, String>>) = match (recv, name) {
         (Value::Kv(kv), "SortedPairs") => (&[], Box::new(move |_| Ok(Value::Pairs(sorted_pairs(kv))))),
-        (Value::Kv(kv), "Names") => {
-            (&[], Box::new(move |_| Ok(Value::string_list(sorted_pairs(kv).into_iter().map(|p| p.0).collect()))))
-        }
-        (Value::Kv(kv), "Values") => {
-            (&[], Box::new(move |_| Ok(Value::string_list(sorted_pairs(kv).into_iter().map(|p| p.1).collect()))))
-        }
+        (Value::Kv(kv), "Names") => (
+            &[],
+            Box::new(move |_| Ok(Value::string_list(sorted_pairs(kv).into_iter().map(|p| p.0).collect()))),
+        ),
+        (Value::Kv(kv), "Values") => (
+            &[],
+            Box::new(move |_| Ok(Value::string_list(sorted_pairs(kv).into_iter().map(|p| p.1).collect()))),
+        ),
         (Value::Kv(_), "String") | (Value::Pairs(_), "String") => {
             (&[], Box::new(move |_| Ok(Value::String(recv.go_string()))))
         }

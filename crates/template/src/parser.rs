@@ -92,7 +92,8 @@ pub(crate) fn parse(name: &str, text: &str, is_func: &dyn Fn(&str) -> bool) -> P
             Parsed::Node(None) => {}
         }
     }
-    let mut trees = vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root, missing_zero: false }];
+    let mut trees =
+        vec![Tree { name: name.to_string(), parse_name: name.to_string(), text, root, missing_zero: false }];
     trees.append(&mut p.trees);
     Ok(trees)
 }
@@ -186,7 +187,13 @@ impl Parser<'_> {
         if !matches!(end, Parsed::End) {
             return Err(self.errorf(format!("unexpected {} in {context}", end.describe())));
         }
-        self.trees.push(Tree { name, parse_name: self.parse_name.clone(), text: self.text.clone(), root, missing_zero: false });
+        self.trees.push(Tree {
+            name,
+            parse_name: self.parse_name.clone(),
+            text: self.text.clone(),
+            root,
+            missing_zero: false,
+        });
         Ok(())
     }
 
@@ -365,7 +372,9 @@ impl Parser<'_> {
                     self.vars.push(v.val);
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space().kind {
-                            ItemKind::Variable | ItemKind::RightDelim | ItemKind::RightParen => continue 'decls,
+                            ItemKind::Variable | ItemKind::RightDelim | ItemKind::RightParen => {
+                                continue 'decls
+                            }
                             _ => return Err(self.errorf("range can only initialize variables".into())),
                         }
                     }
@@ -388,9 +397,15 @@ impl Parser<'_> {
                     for (i, c) in pipe.cmds.iter().enumerate().skip(1) {
                         if matches!(
                             c.args[0].kind,
-                            ArgKind::Bool(_) | ArgKind::Dot | ArgKind::Nil | ArgKind::Number(..) | ArgKind::String(..)
+                            ArgKind::Bool(_)
+                                | ArgKind::Dot
+                                | ArgKind::Nil
+                                | ArgKind::Number(..)
+                                | ArgKind::String(..)
                         ) {
-                            return Err(self.errorf(format!("non executable command in pipeline stage {}", i + 1)));
+                            return Err(
+                                self.errorf(format!("non executable command in pipeline stage {}", i + 1))
+                            );
                         }
                     }
                     return Ok(pipe);
@@ -512,7 +527,8 @@ impl Parser<'_> {
     fn number(&self, tok: &Item) -> PResult<Number> {
         if tok.kind == ItemKind::CharConstant {
             let inner = &tok.val[1..tok.val.len() - 1];
-            let s = unquote_chars(inner, '\'').map_err(|_| self.errorf(format!("malformed character constant: {}", tok.val)))?;
+            let s = unquote_chars(inner, '\'')
+                .map_err(|_| self.errorf(format!("malformed character constant: {}", tok.val)))?;
             let mut it = s.chars();
             return match (it.next(), it.next()) {
                 (Some(c), None) => Ok(Number::Int(c as i64)),
@@ -563,7 +579,9 @@ pub(crate) fn parse_go_number(text: &str) -> Option<Number> {
     if let Some(i) = int {
         return Some(Number::Int(if neg { -i } else { i }));
     }
-    if lower.starts_with("0x") || !lower.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
+    if lower.starts_with("0x")
+        || !lower.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
+    {
         return None;
     }
     let f: f64 = lower.parse().ok()?;

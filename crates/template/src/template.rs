@@ -62,7 +62,8 @@ impl Template {
     pub fn from_globs<S: AsRef<str>>(globs: &[S]) -> Result<Self, TemplateError> {
         let mut t = Self::with_defaults();
         for g in globs {
-            let paths = glob::glob(g.as_ref()).map_err(|e| TemplateError::Io(format!("{}: {e}", g.as_ref())))?;
+            let paths =
+                glob::glob(g.as_ref()).map_err(|e| TemplateError::Io(format!("{}: {e}", g.as_ref())))?;
             let mut files: Vec<_> = paths.filter_map(Result::ok).collect();
             files.sort();
             for path in files {
@@ -118,7 +119,10 @@ impl Template {
         // Upstream's ExecuteTextString sets missingkey=zero on this root only.
         trees[0].missing_zero = true;
         merge_trees(&mut scratch, trees);
-        let root = scratch.get("").cloned().ok_or_else(|| TemplateError::Exec("template: \"\" is an incomplete or empty template".into()))?;
+        let root = scratch
+            .get("")
+            .cloned()
+            .ok_or_else(|| TemplateError::Exec("template: \"\" is an incomplete or empty template".into()))?;
         let mut ex = Exec::new(&scratch, root, mode, self.clock.now());
         ex.run(dot)?;
         Ok(ex.out)
@@ -126,7 +130,9 @@ impl Template {
 
     fn execute_value(&self, name: &str, dot: Value, mode: Mode) -> Result<String, TemplateError> {
         let Some(tree) = self.trees.get(name).cloned() else {
-            return Err(TemplateError::Exec(format!("template: no template {name:?} associated with template \"\"")));
+            return Err(TemplateError::Exec(format!(
+                "template: no template {name:?} associated with template \"\""
+            )));
         };
         let mut ex = Exec::new(&self.trees, tree, mode, self.clock.now());
         ex.run(dot)?;

@@ -33,7 +33,10 @@ pub enum Value {
     Location(Loc),
     Data(Arc<Data>),
     /// `Alerts` when `typed` (has `.Firing`/`.Resolved`), `[]Alert` otherwise.
-    Alerts { alerts: Vec<Alert>, typed: bool },
+    Alerts {
+        alerts: Vec<Alert>,
+        typed: bool,
+    },
     Alert(Box<Alert>),
 }
 
@@ -97,7 +100,12 @@ impl Value {
     pub(crate) fn comparable(&self) -> bool {
         !matches!(
             self,
-            Value::List(_) | Value::Map(_) | Value::Kv(_) | Value::Pairs(_) | Value::Alerts { .. } | Value::Alert(_)
+            Value::List(_)
+                | Value::Map(_)
+                | Value::Kv(_)
+                | Value::Pairs(_)
+                | Value::Alerts { .. }
+                | Value::Alert(_)
         )
     }
 
@@ -319,7 +327,9 @@ mod tests {
     #[test]
     fn printing() {
         let m: BTreeMap<String, Value> =
-            [("b".to_string(), Value::Int(1)), ("a".to_string(), Value::String("x".into()))].into_iter().collect();
+            [("b".to_string(), Value::Int(1)), ("a".to_string(), Value::String("x".into()))]
+                .into_iter()
+                .collect();
         assert_eq!(Value::Map(m).go_string(), "map[a:x b:1]");
         assert_eq!(Value::List(vec![Value::Nil, Value::Bool(true)]).go_string(), "[<nil> true]");
         assert!(!Value::String(String::new()).truth());

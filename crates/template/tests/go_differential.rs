@@ -85,7 +85,8 @@ fn corpus_matches_go() {
         return;
     }
     let dir = manifest_dir();
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join("../../target"));
+    let target =
+        std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| dir.join("../../target"));
     let work = target.join("tocsin-template-godiff");
     std::fs::create_dir_all(&work).unwrap();
     let defaults = work.join("default.tmpl");

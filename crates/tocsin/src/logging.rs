@@ -2,6 +2,7 @@
 //! one JSON object per line with `--log.format=json`. Operators grep these lines at 3 a.m., so keys keep upstream's
 //! names (`ts`, `caller`, `level`, `msg`, `component`, `err`).
 
+pub use crate::flags::{LogFormat, LogLevel};
 use std::fmt::Write as _;
 use tocsin_model::clock::{Clock, SystemClock};
 use tracing::field::{Field, Visit};
@@ -10,26 +11,19 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// `--log.format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Logfmt,
-    Json,
-}
-
-/// `--log.level`.
-pub fn level_filter(level: &str) -> tracing::level_filters::LevelFilter {
+/// `--log.level` as a tracing filter.
+pub fn level_filter(level: LogLevel) -> tracing::level_filters::LevelFilter {
     use tracing::level_filters::LevelFilter;
     match level {
-        "debug" => LevelFilter::DEBUG,
-        "warn" => LevelFilter::WARN,
-        "error" => LevelFilter::ERROR,
-        _ => LevelFilter::INFO,
+        LogLevel::Debug => LevelFilter::DEBUG,
+        LogLevel::Info => LevelFilter::INFO,
+        LogLevel::Warn => LevelFilter::WARN,
+        LogLevel::Error => LevelFilter::ERROR,
     }
 }
 
 /// Installs the global subscriber writing to stderr. Idempotent: a second call is a no-op.
-pub fn init(format: LogFormat, level: &str) {
+pub fn init(format: LogFormat, level: LogLevel) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level_filter(level))

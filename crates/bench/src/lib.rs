@@ -1,0 +1,136 @@
+//! `make bench`: runs tocsin and, when installed, Prometheus Alertmanager 0.25 side by side on loopback with the same
+//! configuration, measures each with the same client, and prints one Markdown table with both columns, the ratio
+//! tocsin ÷ Alertmanager and the targets from the issues (PASS/FAIL).
+//!
+//! The harness is a set of [`Scenario`]s; each starts its own server processes (killed by PID on drop), so a
+//! scenario can be run alone (`--scenario NAME`) and new ones (notification latency, dispatch load, silences,
+//! clustering) are one enum variant and one file each. Servers run one after the other so they never share the CPU.
+
+pub mod client;
+pub mod payload;
+pub mod procfs;
+pub mod report;
+pub mod scenario;
+pub mod server;
+
+pub use report::{Column, Metric, Report, Sample, Target, Unit};
+pub use scenario::{Measured, Scenario};
+pub use server::{Server, ServerKind, ServerSpec};
+
+use std::path::PathBuf;
+
+/// Where Debian installs Alertmanager 0.25.
+pub const DEFAULT_ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
+
+/// Every knob of a run. [`Options::default`] is the full `make bench` run; [`Options::quick`] a smoke run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The tocsin binary; `None` or a missing file marks its column "pending".
+    pub tocsin: Option<PathBuf>,
+    /// The Alertmanager binary; `None` or a missing file skips its column with a notice.
+    pub alertmanager: Option<PathBuf>,
+    /// Active alerts at the end of the ingest scenario (the "100k" of the issue).
+    pub alerts: usize,
+    /// The intermediate measuring point (the "10k" of the issue).
+    pub checkpoint: usize,
+    /// Alerts per POST.
+    pub batch: usize,
+    /// Concurrent client connections while ingesting.
+    pub connections: usize,
+    /// Starts measured for the start-up time (median).
+    pub starts: usize,
+    /// GETs of all alerts per measuring point (median; RSS is read after the last one).
+    pub gets: usize,
+    /// The scenarios to run, in order.
+    pub scenarios: Vec<Scenario>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            tocsin: None,
+            alertmanager: Some(PathBuf::from(DEFAULT_ALERTMANAGER)),
+            alerts: 100_000,
+            checkpoint: 10_000,
+            batch: 1_000,
+            connections: 4,
+            starts: 5,
+            gets: 5,
+            scenarios: Scenario::ALL.to_vec(),
+        }
+    }
+}
+
+impl Options {
+    /// 10k alerts, checkpoint at 1k: proves the harness end to end in a few seconds.
+    pub fn quick() -> Self {
+        Self::default().with_alerts(10_000)
+    }
+
+    /// Sets the final alert count; the checkpoint becomes a tenth of it (10k for 100k).
+    pub fn with_alerts(mut self, n: usize) -> Self {
+        self.alerts = n.max(1);
+        self.checkpoint = (self.alerts / 10).max(1);
+        self
+    }
+
+    /// The servers to measure, Alertmanager first (the baseline), each with whether its binary exists.
+    pub fn servers(&self) -> Vec<(ServerSpec, Availability)> {
+        let mut out = Vec::new();
+        for (kind, path) in [(ServerKind::Alertmanager, &self.alertmanager), (ServerKind::Tocsin, &self.tocsin)] {
+            let avail = match path {
+                Some(p) if p.is_file() => Availability::Present,
+                Some(p) => Availability::Missing(format!("{} not found", p.display())),
+                None => Availability::Missing("no binary given".into()),
+            };
+            let bin = path.clone().unwrap_or_default();
+            out.push((ServerSpec { kind, bin }, avail));
+        }
+        out
+    }
+}
+
+/// Whether a server's binary can be run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Present,
+    /// Why it is skipped.
+    Missing(String),
+}
+
+/// Runs every selected scenario on every available server, one server at a time, and collects the table.
+/// A scenario failing on one server is recorded in that column and does not stop the run.
+pub async fn run(opts: &Options) -> Report {
+    let mut report = Report::new(opts.alerts, opts.checkpoint);
+    for (spec, avail) in opts.servers() {
+        let mut column = Column::new(spec.kind);
+        match avail {
+            Availability::Missing(why) => {
+                eprintln!("bench: skipping {}: {why}", spec.kind.name());
+                column.missing = Some(why);
+            }
+            Availability::Present => {
+                for scenario in &opts.scenarios {
+                    eprintln!("bench: {} / {} ...", spec.kind.name(), scenario.name());
+                    match scenario.run(&spec, opts).await {
+                        Ok(m) => {
+                            column.samples.extend(m.samples);
+                            column.notes.extend(m.notes);
+                        }
+                        Err(e) => {
+                            eprintln!("bench: {} / {} failed: {e:#}", spec.kind.name(), scenario.name());
+                            column.errors.push(format!("{}: {e:#}", scenario.name()));
+                        }
+                    }
+                }
+            }
+        }
+        report.columns.push(column);
+    }
+    report
+}
+
+/// Installs the rustls crypto provider reqwest needs (the workspace builds it without one); idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

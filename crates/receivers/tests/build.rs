@@ -1,0 +1,60 @@
+//! `build` from a real `alertmanager.yml`: the config crate's structs map onto working integrations, and types
+//! not implemented yet load but fail at send time.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod common;
+
+use common::{ctx, firing, install_crypto};
+use std::time::Duration;
+use tocsin_config::ParseMode;
+use tocsin_pipeline::notifier::Retry;
+use tocsin_testkit::Sink;
+
+#[tokio::test]
+async fn builds_webhook_from_yaml_and_stubs_the_rest() {
+    install_crypto();
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("password"), "s3cr3t-pass\n").unwrap();
+    std::fs::write(dir.path().join("url"), sink.url("/from-file")).unwrap();
+    let yml = format!(
+        r#"
+route:
+  receiver: team
+receivers:
+  - name: team
+    pagerduty_configs:
+      - routing_key: abc
+    webhook_configs:
+      - url: '{url}'
+        send_resolved: false
+        max_alerts: 1
+        timeout: 5s
+        http_config:
+          basic_auth: {{username: admin, password_file: password}}
+      - url_file: url
+        http_config:
+          authorization: {{credentials: tok}}
+"#,
+        url = sink.url("/inline")
+    );
+    let cfg = tocsin_config::load_str(&yml, dir.path(), ParseMode::default()).unwrap();
+    let built = tocsin_receivers::build(&cfg.receivers[0]);
+    let ids: Vec<_> = built.iter().map(|i| (i.kind, i.index)).collect();
+    assert_eq!(ids, [("pagerduty", 0), ("webhook", 0), ("webhook", 1)]);
+
+    let e = built[0].notifier.notify(&ctx("team"), &[firing("i1")]).await.unwrap_err();
+    assert_eq!(e.retry, Retry::No);
+    assert_eq!(e.message, "integration pagerduty is not implemented yet");
+    assert!(built[0].notifier.send_resolved());
+
+    assert!(!built[1].notifier.send_resolved());
+    built[1].notifier.notify(&ctx("team"), &[firing("i1"), firing("i2")]).await.unwrap();
+    built[2].notifier.notify(&ctx("team"), &[firing("i1")]).await.unwrap();
+    let reqs = sink.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(reqs[0].path, "/inline");
+    assert_eq!(reqs[0].header("authorization"), Some("Basic YWRtaW46czNjcjN0LXBhc3M="));
+    assert_eq!(reqs[0].json()["truncatedAlerts"], 1);
+    assert_eq!(reqs[1].path, "/from-file");
+    assert_eq!(reqs[1].header("authorization"), Some("Bearer tok"));
+}
