@@ -57,7 +57,10 @@ impl HttpClientSettings {
                 .unwrap_or_else(|| SecretSource::Inline(String::new()));
             Auth::Basic { username, password: secret(&b.password, &b.password_file) }
         } else if let Some(a) = &c.authorization {
-            Auth::Authorization { kind: a.kind.clone(), credentials: secret(&a.credentials, &a.credentials_file) }
+            Auth::Authorization {
+                kind: a.kind.clone(),
+                credentials: secret(&a.credentials, &a.credentials_file),
+            }
         } else if let Some(creds) = secret(&c.bearer_token, &c.bearer_token_file) {
             // Normally already folded into `authorization` by the config crate; kept for configs built in code.
             Auth::Authorization { kind: "Bearer".to_owned(), credentials: Some(creds) }
@@ -81,7 +84,9 @@ impl WebhookSettings {
         let url = match (&c.url, c.url_file.as_str()) {
             (_, f) if !f.is_empty() => SecretSource::File(PathBuf::from(f)),
             // A `<secret>` placeholder (a config copied from /api/v2/status) has no URL: sends then fail.
-            (Some(u), _) => SecretSource::Inline(u.expose().map(|u| u.as_str().to_owned()).unwrap_or_default()),
+            (Some(u), _) => {
+                SecretSource::Inline(u.expose().map(|u| u.as_str().to_owned()).unwrap_or_default())
+            }
             (None, _) => SecretSource::Inline(String::new()),
         };
         WebhookSettings {

@@ -74,7 +74,11 @@ mod tests {
             Case { name: "html", input: "<a&b>", want: r#""\u003ca\u0026b\u003e""# },
             Case { name: "quotes", input: "\"\\/", want: r#""\"\\/""# },
             Case { name: "whitespace", input: "a\nb\rc\td", want: r#""a\nb\rc\td""# },
-            Case { name: "controls", input: "\u{7}\u{8}\u{c}\u{1b}\u{7f}", want: "\"\\u0007\\u0008\\u000c\\u001b\u{7f}\"" },
+            Case {
+                name: "controls",
+                input: "\u{7}\u{8}\u{c}\u{1b}\u{7f}",
+                want: "\"\\u0007\\u0008\\u000c\\u001b\u{7f}\"",
+            },
             Case { name: "separators", input: "x\u{2028}y\u{2029}", want: r#""x\u2028y\u2029""# },
             Case { name: "unicode", input: "déjà 🚨 日本", want: "\"déjà 🚨 日本\"" },
         ];

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `User-Agent` of every request. Upstream sends `Alertmanager/<version>`; we say who we are, since no
-/// receiver we know of inspects it (documented in docs/receivers.md).
+/// receiver we know of inspects it (see the crate README).
 pub const USER_AGENT: &str = concat!("tocsin/", env!("CARGO_PKG_VERSION"));
 
 /// Go's `http.Client` follows at most 10 redirects.
@@ -51,9 +51,15 @@ impl SecretSource {
 pub enum Auth {
     #[default]
     None,
-    Basic { username: SecretSource, password: Option<SecretSource> },
+    Basic {
+        username: SecretSource,
+        password: Option<SecretSource>,
+    },
     /// `Authorization: <kind> <credentials>`; `bearer_token` is `kind = "Bearer"`.
-    Authorization { kind: String, credentials: Option<SecretSource> },
+    Authorization {
+        kind: String,
+        credentials: Option<SecretSource>,
+    },
     /// An authentication scheme tocsin does not implement yet (`oauth2`): every send fails, naming it.
     Unsupported(&'static str),
 }
@@ -100,10 +106,16 @@ pub enum HttpError {
 }
 
 /// A client for one integration: settings plus the reqwest client built from the TLS material last read.
-#[derive(Debug)]
 pub struct HttpClient {
     settings: HttpClientSettings,
     cache: tokio::sync::Mutex<Option<(TlsMaterial, reqwest::Client)>>,
+}
+
+/// Only the (redacting) settings: reqwest's own `Debug` would show the proxy.
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient").field("settings", &self.settings).finish_non_exhaustive()
+    }
 }
 
 impl HttpClient {
@@ -153,7 +165,11 @@ impl HttpClient {
     }
 
     /// A POST to `url` with the configured authentication (credential files read now) and `timeout` if any.
-    pub async fn post(&self, url: &str, timeout: Option<Duration>) -> Result<reqwest::RequestBuilder, HttpError> {
+    pub async fn post(
+        &self,
+        url: &str,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::RequestBuilder, HttpError> {
         let client = self.client().await?;
         let mut req = client.post(url);
         if let Some(t) = timeout {
@@ -163,7 +179,10 @@ impl HttpClient {
     }
 
     /// Adds the `Authorization` header per the settings.
-    pub async fn authorize(&self, req: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, HttpError> {
+    pub async fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, HttpError> {
         match &self.settings.auth {
             Auth::None => Ok(req),
             Auth::Unsupported(what) => Err(HttpError::Unsupported(what)),

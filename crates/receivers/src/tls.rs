@@ -45,9 +45,11 @@ impl PemSource {
     async fn read(&self, what: &'static str) -> Result<Vec<u8>, HttpError> {
         match self {
             PemSource::Inline(s) => Ok(s.as_bytes().to_vec()),
-            PemSource::File(path) => tokio::fs::read(path)
-                .await
-                .map_err(|source| HttpError::ReadFile { what, path: path.clone(), source }),
+            PemSource::File(path) => tokio::fs::read(path).await.map_err(|source| HttpError::ReadFile {
+                what,
+                path: path.clone(),
+                source,
+            }),
         }
     }
 
@@ -103,7 +105,9 @@ impl TlsMaterial {
 
 fn provider() -> Arc<CryptoProvider> {
     // The binary installs ring as the process default; libraries and tests may not have, and ring is compiled in.
-    CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
+    CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()))
 }
 
 fn versions(s: &TlsSettings) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, HttpError> {
@@ -175,7 +179,8 @@ pub fn client_config(s: &TlsSettings, m: &TlsMaterial, http2: bool) -> Result<Cl
         }
         _ => builder.with_no_client_auth(),
     };
-    cfg.alpn_protocols = if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
+    cfg.alpn_protocols =
+        if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
     Ok(cfg)
 }
 

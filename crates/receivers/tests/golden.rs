@@ -94,7 +94,8 @@ async fn sent_bodies_match_alertmanager() {
     common::install_crypto();
     let sink = tocsin_testkit::Sink::start().await;
     let full = Webhook::new(WebhookSettings::new(sink.url("/full")));
-    let truncating = Webhook::new(WebhookSettings { max_alerts: 2, ..WebhookSettings::new(sink.url("/truncated")) });
+    let truncating =
+        Webhook::new(WebhookSettings { max_alerts: 2, ..WebhookSettings::new(sink.url("/truncated")) });
     let alerts = alerts();
     full.notify(&full_ctx(), &alerts).await.unwrap();
     truncating.notify(&truncated_ctx(), &alerts).await.unwrap();

@@ -57,3 +57,34 @@ async fn redirect_not_followed_is_permanent_failure() {
     assert_eq!(e.message, "unexpected status code 307");
     assert_eq!(srv.seen.lock().await.len(), 1);
 }
+
+#[tokio::test]
+async fn proxy_url_is_used() {
+    install_crypto();
+    let proxy = Server::start(None, Arc::new(|_| response(200, "", b""))).await;
+    let h = Webhook::new(WebhookSettings {
+        http: HttpClientSettings {
+            proxy_url: Some(tocsin_receivers::SecretSource::Inline(format!(
+                "http://127.0.0.1:{}",
+                proxy.port
+            ))),
+            ..HttpClientSettings::default()
+        },
+        ..WebhookSettings::new("http://hooks.tocsin.invalid/x")
+    });
+    h.notify(&ctx("r"), &[firing("i1")]).await.unwrap();
+    let seen = proxy.seen.lock().await;
+    assert!(seen[0].head.starts_with("POST http://hooks.tocsin.invalid/x HTTP/1.1"), "{}", seen[0].head);
+}
+
+#[tokio::test]
+async fn http1_only_when_http2_disabled() {
+    install_crypto();
+    let srv = Server::start(None, Arc::new(|_| response(200, "", b""))).await;
+    let h = Webhook::new(WebhookSettings {
+        http: HttpClientSettings { enable_http2: false, ..HttpClientSettings::default() },
+        ..WebhookSettings::new(format!("http://127.0.0.1:{}/", srv.port))
+    });
+    h.notify(&ctx("r"), &[firing("i1")]).await.unwrap();
+    assert!(srv.seen.lock().await[0].head.contains("HTTP/1.1"));
+}

@@ -131,7 +131,8 @@ async fn server_name_overrides_the_verified_name() {
     let ca = file(&pki.path("ca.pem"));
     let wrong = hook(srv.port, TlsSettings { ca: ca.clone(), ..TlsSettings::default() });
     assert!(wrong.notify(&ctx("r"), &[firing("i1")]).await.is_err(), "cert is not valid for 127.0.0.1");
-    let named = hook(srv.port, TlsSettings { ca, server_name: Some("tocsin.test".into()), ..TlsSettings::default() });
+    let named =
+        hook(srv.port, TlsSettings { ca, server_name: Some("tocsin.test".into()), ..TlsSettings::default() });
     named.notify(&ctx("r"), &[firing("i1")]).await.unwrap();
 }
 
@@ -174,7 +175,11 @@ async fn tls_files_errors_name_the_file_never_the_content() {
         .await
         .unwrap_err();
     assert_eq!(e.retry, Retry::Yes);
-    assert!(e.message.starts_with(&format!("unable to read CA file {}: ", missing.display())), "{}", e.message);
+    assert!(
+        e.message.starts_with(&format!("unable to read CA file {}: ", missing.display())),
+        "{}",
+        e.message
+    );
 
     // A key that does not match the certificate: the error names both files, and no key material leaks.
     std::fs::write(pki.path("other.key"), KeyPair::generate().unwrap().serialize_pem()).unwrap();

@@ -34,7 +34,10 @@ async fn basic_auth_inline_and_file() {
     );
     let from_file = hook(
         sink.url("/"),
-        Auth::Basic { username: SecretSource::Inline("admin".into()), password: Some(SecretSource::File(pw)) },
+        Auth::Basic {
+            username: SecretSource::Inline("admin".into()),
+            password: Some(SecretSource::File(pw)),
+        },
     );
     inline.notify(&ctx("r"), &[firing("i1")]).await.unwrap();
     from_file.notify(&ctx("r"), &[firing("i1")]).await.unwrap();
@@ -167,7 +170,6 @@ async fn transport_error_is_retryable_and_redacted() {
     assert_eq!((e.retry, e.reason), (Retry::Yes, FailureReason::Other));
     assert!(e.message.starts_with("Post \"<redacted>\": "), "{}", e.message);
     assert!(e.message.contains("Connection refused"), "{}", e.message);
-    eprintln!("{}", e.message);
 }
 
 #[tokio::test]
@@ -205,7 +207,10 @@ async fn no_secret_in_errors() {
             "missing password file",
             hook(
                 url.clone(),
-                Auth::Basic { username: SecretSource::Inline("admin".into()), password: Some(SecretSource::File(missing)) },
+                Auth::Basic {
+                    username: SecretSource::Inline("admin".into()),
+                    password: Some(SecretSource::File(missing)),
+                },
             ),
             200,
         ),
@@ -220,7 +225,8 @@ async fn no_secret_in_errors() {
 #[test]
 fn send_resolved_reported() {
     let on = Webhook::new(WebhookSettings::new("http://127.0.0.1:1/"));
-    let off = Webhook::new(WebhookSettings { send_resolved: false, ..WebhookSettings::new("http://127.0.0.1:1/") });
+    let off =
+        Webhook::new(WebhookSettings { send_resolved: false, ..WebhookSettings::new("http://127.0.0.1:1/") });
     assert!(on.send_resolved());
     assert!(!off.send_resolved());
 }

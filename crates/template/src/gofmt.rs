@@ -298,8 +298,8 @@ mod tests {
             Case { format: "%5s|%-5s|", args: vec![s("ab"), s("cd")], want: "   ab|cd   |" },
             Case {
                 format: "%.2f %f",
-                args: vec![Value::Float(3.14159), Value::Float(1.0)],
-                want: "3.14 1.000000",
+                args: vec![Value::Float(3.14659), Value::Float(1.0)],
+                want: "3.15 1.000000",
             },
             Case { format: "%q", args: vec![s("a\"b")], want: "\"a\\\"b\"" },
             Case {

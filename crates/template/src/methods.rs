@@ -9,6 +9,9 @@ use crate::funcs::Ty;
 use crate::gotime::{local_tz, month_name, GoTime, Loc};
 use crate::value::{loc_name, Value};
 
+/// A method: its parameter types and its body.
+type Method<'a, R> = (&'static [Ty], Box<dyn Fn(&[Value]) -> R + 'a>);
+
 fn arity(name: &str, args: &[Value], want: &[Ty]) -> Result<(), String> {
     if args.len() != want.len() {
         return Err(format!("wrong number of args for {name}: want {} got {}", want.len(), args.len()));
@@ -35,7 +38,7 @@ pub(crate) fn call_method(
     _now: DateTime<Utc>,
 ) -> Option<Result<Value, String>> {
     use Ty::*;
-    let (want, f): (&[Ty], Box<dyn Fn(&[Value]) -> Result<Value, String>>) = match (recv, name) {
+    let (want, f): Method<'_, Result<Value, String>> = match (recv, name) {
         (Value::Kv(kv), "SortedPairs") => (&[], Box::new(move |_| Ok(Value::Pairs(sorted_pairs(kv))))),
         (Value::Kv(kv), "Names") => (
             &[],
@@ -86,7 +89,7 @@ pub(crate) fn call_method(
 
 fn time_method(t: GoTime, name: &str, args: Vec<Value>) -> Option<Result<Value, String>> {
     use Ty::*;
-    let (want, v): (&[Ty], Box<dyn Fn(&[Value]) -> Value>) = match name {
+    let (want, v): Method<'_, Value> = match name {
         "Format" => (&[Str], Box::new(move |a| Value::String(t.format(a[0].as_str().unwrap_or(""))))),
         "String" => (&[], Box::new(move |_| Value::String(t.go_string()))),
         "Unix" => (&[], Box::new(move |_| Value::Int(t.unix()))),
@@ -146,7 +149,7 @@ fn time_method(t: GoTime, name: &str, args: Vec<Value>) -> Option<Result<Value, 
 
 fn duration_method(d: i64, name: &str, args: Vec<Value>) -> Option<Result<Value, String>> {
     use Ty::*;
-    let (want, v): (&[Ty], Box<dyn Fn(&[Value]) -> Value>) = match name {
+    let (want, v): Method<'_, Value> = match name {
         "String" => (&[], Box::new(move |_| Value::String(crate::gotime::duration_string(d)))),
         "Seconds" => (&[], Box::new(move |_| Value::Float(d as f64 / 1e9))),
         "Minutes" => (&[], Box::new(move |_| Value::Float(d as f64 / 6e10))),

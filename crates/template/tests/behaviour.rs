@@ -1,6 +1,8 @@
 //! Unit tests of every built-in and Alertmanager function, of HTML rendering, of the registry, and of error
 //! positions (wording checked against Go 1.19 and Alertmanager 0.25).
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};

@@ -2,6 +2,8 @@
 //! using only the standard library, run once for the whole corpus) and by tocsin, over the same data, and the
 //! outputs (or error messages) must be identical. Skipped with a visible notice when `go` is not installed.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -63,20 +63,24 @@ impl Webhook {
         match &self.url {
             SecretSource::Inline(u) => Ok(u.clone()),
             // Upstream: `read url_file: <err>`, not retried.
-            SecretSource::File(path) => tokio::fs::read_to_string(path).await.map(|s| s.trim().to_owned()).map_err(
-                |e| NotifyError {
+            SecretSource::File(path) => {
+                tokio::fs::read_to_string(path).await.map(|s| s.trim().to_owned()).map_err(|e| NotifyError {
                     retry: Retry::No,
                     reason: FailureReason::Other,
                     message: format!("read url_file: open {}: {e}", path.display()),
-                },
-            ),
+                })
+            }
         }
     }
 
     async fn post(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
         let req = self.client.post(url, None).await.map_err(prepare_error)?;
-        let resp =
-            req.header(CONTENT_TYPE, "application/json").body(body).send().await.map_err(classify::transport_error)?;
+        let resp = req
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(classify::transport_error)?;
         let status = resp.status().as_u16();
         let body = if resp.status().is_success() { Vec::new() } else { classify::read_bounded(resp).await };
         classify::check_status(status, &body)

@@ -54,8 +54,11 @@ impl Server {
                     match tls {
                         None => serve(tcp, false, &s, &respond).await,
                         Some(cfg) => {
-                            let Ok(stream) = tokio_rustls::TlsAcceptor::from(cfg).accept(tcp).await else { return };
-                            let client_cert = stream.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                            let Ok(stream) = tokio_rustls::TlsAcceptor::from(cfg).accept(tcp).await else {
+                                return;
+                            };
+                            let client_cert =
+                                stream.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
                             serve(stream, client_cert, &s, &respond).await
                         }
                     }
@@ -86,7 +89,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let len: usize = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+        })
         .unwrap_or(0);
     while buf.len() < head_end + len {
         match stream.read(&mut chunk).await {
