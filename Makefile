@@ -25,7 +25,8 @@ fmt:
 
 ## Benchmarks against Alertmanager 0.25 when /usr/bin/prometheus-alertmanager is installed.
 bench:
-	$(CARGO) run --release -p tocsin-bench -- --tocsin target/release/tocsin
+	$(CARGO) build --release --bin tocsin
+	$(CARGO) run --release -p tocsin-bench -- --tocsin target/release/tocsin $(BENCH_ARGS)
 
 ## Installs the peers the tests talk to (amtool, Alertmanager, Prometheus, Go, Chromium). Idempotent.
 test-deps:

@@ -63,7 +63,12 @@ pub fn http_client(connections: usize) -> Result<reqwest::Client> {
 
 /// POSTs every pre-serialised batch to `url` from `connections` concurrent workers; returns the wall time taken.
 /// Each worker takes the next batch from a shared counter, so the loop is bounded by the number of batches.
-pub async fn ingest(client: &reqwest::Client, url: &str, batches: Arc<Vec<Bytes>>, connections: usize) -> Result<Duration> {
+pub async fn ingest(
+    client: &reqwest::Client,
+    url: &str,
+    batches: Arc<Vec<Bytes>>,
+    connections: usize,
+) -> Result<Duration> {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();

@@ -77,7 +77,9 @@ impl Options {
     /// The servers to measure, Alertmanager first (the baseline), each with whether its binary exists.
     pub fn servers(&self) -> Vec<(ServerSpec, Availability)> {
         let mut out = Vec::new();
-        for (kind, path) in [(ServerKind::Alertmanager, &self.alertmanager), (ServerKind::Tocsin, &self.tocsin)] {
+        for (kind, path) in
+            [(ServerKind::Alertmanager, &self.alertmanager), (ServerKind::Tocsin, &self.tocsin)]
+        {
             let avail = match path {
                 Some(p) if p.is_file() => Availability::Present,
                 Some(p) => Availability::Missing(format!("{} not found", p.display())),

@@ -93,3 +93,61 @@ fn main() -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_flags() {
+        struct Case {
+            name: &'static str,
+            input: &'static str,
+            want: (usize, usize, Vec<Scenario>, Option<&'static str>),
+        }
+        let cases = [
+            Case {
+                name: "defaults",
+                input: "--tocsin target/release/tocsin",
+                want: (100_000, 10_000, Scenario::ALL.to_vec(), Some(DEFAULT_ALERTMANAGER)),
+            },
+            Case {
+                name: "quick",
+                input: "--quick",
+                want: (10_000, 1_000, Scenario::ALL.to_vec(), Some(DEFAULT_ALERTMANAGER)),
+            },
+            Case {
+                name: "inline values, no alertmanager, one scenario",
+                input: "--alerts=2000 --alertmanager= --scenario ready",
+                want: (2_000, 200, vec![Scenario::Ready], None),
+            },
+            Case {
+                name: "explicit alerts win over --quick",
+                input: "--alerts 50000 --quick --alertmanager /opt/am",
+                want: (50_000, 5_000, Scenario::ALL.to_vec(), Some("/opt/am")),
+            },
+        ];
+        for c in cases {
+            let o = parse(&args(c.input)).expect(c.name).expect(c.name);
+            let am = o.alertmanager.as_ref().map(|p| p.to_string_lossy().into_owned());
+            assert_eq!(
+                (o.alerts, o.checkpoint, o.scenarios.clone(), am.as_deref()),
+                (c.want.0, c.want.1, c.want.2, c.want.3),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bad_flags() {
+        for bad in ["--scenario nope", "--alerts many", "--frobnicate", "--tocsin", "--connections 0"] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
+        assert!(parse(&args("--help")).expect("help").is_none());
+    }
+}

@@ -1,4 +1,4 @@
-//! What the kernel says a server uses: resident memory and CPU time, read from /proc/<pid>.
+//! What the kernel says a server uses: resident memory and CPU time, read from `/proc/<pid>`.
 
 use anyhow::{anyhow, Context, Result};
 use std::sync::OnceLock;
@@ -61,7 +61,11 @@ mod tests {
             want: Option<u64>,
         }
         let cases = [
-            Case { name: "typical", input: "Name:\tx\nVmHWM:\t  10 kB\nVmRSS:\t  2048 kB\n", want: Some(2048 * 1024) },
+            Case {
+                name: "typical",
+                input: "Name:\tx\nVmHWM:\t  10 kB\nVmRSS:\t  2048 kB\n",
+                want: Some(2048 * 1024),
+            },
             Case { name: "missing", input: "Name:\tx\n", want: None },
             Case { name: "garbage", input: "VmRSS:\tlots kB\n", want: None },
         ];

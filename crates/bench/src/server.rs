@@ -106,7 +106,11 @@ impl Server {
                 return Ok(started.elapsed());
             }
             if Instant::now() >= deadline {
-                bail!("{} not ready within {READY_DEADLINE:?}; log tail:\n{}", self.kind.name(), self.log_tail());
+                bail!(
+                    "{} not ready within {READY_DEADLINE:?}; log tail:\n{}",
+                    self.kind.name(),
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(READY_POLL).await;
         }
@@ -147,6 +151,9 @@ impl Server {
     pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
+        if lines.is_empty() {
+            return "(nothing on stderr)".into();
+        }
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 }

@@ -4,8 +4,10 @@
 //! is one line there plus its struct in `integrations/`.
 
 use crate::global::GlobalConfig;
+pub use crate::integrations::dingtalk::DingTalkConfig;
 pub use crate::integrations::discord::DiscordConfig;
 pub use crate::integrations::email::EmailConfig;
+pub use crate::integrations::feishu::FeishuConfig;
 pub use crate::integrations::jira::JiraConfig;
 pub use crate::integrations::msteams::{MsTeamsConfig, MsTeamsV2Config};
 pub use crate::integrations::opsgenie::OpsGenieConfig;
@@ -19,6 +21,7 @@ pub use crate::integrations::victorops::VictorOpsConfig;
 pub use crate::integrations::webex::WebexConfig;
 pub use crate::integrations::webhook::WebhookConfig;
 pub use crate::integrations::wechat::WechatConfig;
+pub use crate::integrations::wecom::WecomConfig;
 use crate::integrations::IntegrationConfig;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -104,6 +107,9 @@ receiver_types! {
     MsTeamsV2 => msteamsv2_configs: MsTeamsV2Config,
     Jira => jira_configs: JiraConfig,
     Rocketchat => rocketchat_configs: RocketchatConfig,
+    DingTalk => dingtalk_configs: DingTalkConfig,
+    Wecom => wecom_configs: WecomConfig,
+    Feishu => feishu_configs: FeishuConfig,
 }
 
 /// One configured integration of a receiver.

@@ -92,10 +92,14 @@ impl Transport for SocketTransport {
 
 /// The address to advertise when bound to an unspecified IP: the local IP the kernel would use to reach the
 /// first peer, else a private-network route (upstream picks the first private IP).
-pub(crate) fn guess_advertise_ip(bound: SocketAddr, peers: &[SocketAddr]) -> Option<std::net::IpAddr> {
+pub(crate) fn guess_advertise_ip(peers: &[SocketAddr]) -> Option<std::net::IpAddr> {
     let probe_targets = peers.iter().copied().chain(["10.255.255.255:9".parse().ok()].into_iter().flatten());
     for target in probe_targets {
-        let local: SocketAddr = if target.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
+        let local: SocketAddr = if target.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
         let Ok(socket) = std::net::UdpSocket::bind(local) else { continue };
         if socket.connect(target).is_err() {
             continue;
@@ -106,6 +110,5 @@ pub(crate) fn guess_advertise_ip(bound: SocketAddr, peers: &[SocketAddr]) -> Opt
             }
         }
     }
-    let _ = bound;
     None
 }

@@ -93,15 +93,8 @@ impl DropReason {
     }
 
     /// All reasons, to pre-initialise the metric.
-    pub const ALL: [DropReason; 7] = [
-        Self::Malformed,
-        Self::Version,
-        Self::Label,
-        Self::Auth,
-        Self::Replay,
-        Self::Oversized,
-        Self::Merge,
-    ];
+    pub const ALL: [DropReason; 7] =
+        [Self::Malformed, Self::Version, Self::Label, Self::Auth, Self::Replay, Self::Oversized, Self::Merge];
 }
 
 /// A decoded, authenticated, fresh message.
@@ -268,7 +261,8 @@ mod tests {
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0xff;
         let other_label = Wire::new("staging", "C", Some(&key)).encode(Channel::Datagram, body());
-        let other_key = Wire::new("prod", "C", Some(&Key::new(b"other".to_vec()))).encode(Channel::Datagram, body());
+        let other_key =
+            Wire::new("prod", "C", Some(&Key::new(b"other".to_vec()))).encode(Channel::Datagram, body());
         let cases = [
             Case { name: "empty", input: vec![], want: DropReason::Malformed },
             Case { name: "version", input: vec![9, 1, 2], want: DropReason::Version },

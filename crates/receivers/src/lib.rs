@@ -8,13 +8,18 @@
 
 pub mod classify;
 pub mod conformance;
+pub mod dingtalk;
+pub mod email;
+pub mod feishu;
 mod from_config;
 pub mod gojson;
 pub mod http;
 pub mod integrations;
+pub mod ratelimit;
 pub mod tls;
 pub mod unimplemented;
 pub mod webhook;
+pub mod wecom;
 
 pub use http::{Auth, HttpClient, HttpClientSettings, HttpError, SecretSource, USER_AGENT};
 pub use integrations::{build, Integration};

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod marker;
 pub mod nflog;
 pub mod silences;
+pub mod storage;
 
 pub use alerts::{AlertCounts, AlertStore, AlertSubscription, PutOutcome};
 pub use ingest::{prepare, IncomingAlert};

@@ -23,7 +23,7 @@ impl Asset {
 }
 
 macro_rules! asset {
-    ($path:literal, $ct:literal) => {
+    ($path:literal, $ct:expr) => {
         Asset {
             path: $path,
             content_type: $ct,

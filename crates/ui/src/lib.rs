@@ -46,7 +46,8 @@ pub fn routes() -> BoxedFilter<(Response,)> {
 /// with an ETag so revalidation is a cheap 304.
 fn respond(asset: &Asset, if_none_match: Option<&str>) -> Response {
     let etag = asset.etag();
-    let not_modified = if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let not_modified =
+        if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let mut resp = if not_modified {
         let mut r = "".into_response();
         *r.status_mut() = StatusCode::NOT_MODIFIED;

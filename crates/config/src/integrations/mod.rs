@@ -3,8 +3,10 @@
 //!
 //! Adding an integration = one struct here implementing [`IntegrationConfig`] + one line in `receiver.rs`.
 
+pub mod dingtalk;
 pub mod discord;
 pub mod email;
+pub mod feishu;
 pub mod jira;
 pub mod msteams;
 pub mod opsgenie;
@@ -18,6 +20,7 @@ pub mod victorops;
 pub mod webex;
 pub mod webhook;
 pub mod wechat;
+pub mod wecom;
 
 use crate::global::GlobalConfig;
 use crate::http::HttpClientConfig;

@@ -8,7 +8,7 @@ import { timeEl } from './format.js';
 import { parseMatchers, formatMatcher, matchersFromLabels, formatMatchers, MatcherError } from './matchers.js';
 import { hashFor, replaceHash } from './router.js';
 
-const GROUP_BATCH = 25; // groups appended per batch
+const GROUP_BATCH = 10; // groups appended per batch (the observer keeps appending while the end is near)
 const ALERT_BATCH = 50; // alerts appended per batch inside a group
 const LARGE_GROUP = 100; // groups bigger than this start collapsed
 

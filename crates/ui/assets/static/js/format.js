@@ -22,7 +22,8 @@ export function parseDuration(s) {
 /** Milliseconds as a compact Prometheus duration (`1d2h3m`); seconds only below ten minutes. */
 export function formatDuration(ms) {
   if (!Number.isFinite(ms) || ms <= 0) return '0s';
-  let rest = Math.round(ms / 1000);
+  // above ten minutes, seconds are noise (a silence's server-side start is a moment after the form's)
+  let rest = ms >= 600e3 ? Math.round(ms / 60e3) * 60 : Math.round(ms / 1000);
   const parts = [];
   for (const [u, secs] of [['w', 604800], ['d', 86400], ['h', 3600], ['m', 60], ['s', 1]]) {
     const n = Math.floor(rest / secs);

@@ -62,6 +62,9 @@ export function mount(root, route) {
     h('div', { class: 'form-layout' }, form,
       h('aside', { class: 'preview-pane', 'aria-label': t('silence.preview') }, h('h2', {}, t('silence.preview')), preview)));
 
+  authorIn.addEventListener('input', () => { errors.author.textContent = ''; });
+  commentIn.addEventListener('input', () => { errors.comment.textContent = ''; });
+
   function addRow(m = { name: '', value: '', isRegex: false, isEqual: true }) {
     const name = h('input', { type: 'text', class: 'm-name', 'aria-label': t('silence.labelName'), placeholder: 'alertname', value: m.name,
       autocomplete: 'off', spellcheck: 'false' });
@@ -157,7 +160,7 @@ export function mount(root, route) {
         t('silence.previewCount', { n: alerts.length })),
       h('ul', { class: 'affected' }, alerts.slice(0, 100).map((a) => h('li', {},
         Object.keys(a.labels).sort().map((n) => h('span', { class: n === 'alertname' ? 'chip alertname' : 'chip' }, `${n}="${a.labels[n]}"`))))),
-      alerts.length > 100 ? h('p', { class: 'hint' }, t('silence.previewMore', { n: alerts.length - 100 })) : null);
+      h('p', { class: 'hint', hidden: alerts.length <= 100 }, t('silence.previewMore', { n: alerts.length - 100 })));
     } catch (e) {
       if (e.name === 'AbortError') return;
       clear(preview);

@@ -27,10 +27,10 @@ async function expire(s, errEl) {
   }
 }
 
-function actions(s, onChanged, errEl) {
+function actions(s, onChanged, errEl, showView = true) {
   const st = s.status.state;
   return h('span', { class: 'silence-actions' },
-    h('a', { class: 'btn small', href: hashFor('/silences/' + s.id) }, t('silence.view')),
+    showView ? h('a', { class: 'btn small', href: hashFor('/silences/' + s.id) }, t('silence.view')) : null,
     st !== 'expired' ? h('a', { class: 'btn small', href: hashFor('/silences/' + s.id + '/edit') }, t('silence.edit')) : null,
     st === 'expired'
       ? h('a', { class: 'btn small', href: hashFor('/silences/new', { filter: formatMatchers(s.matchers), comment: s.comment }) }, t('silence.recreate'))
@@ -140,7 +140,7 @@ export function mountView(root, route) {
     const dur = new Date(s.endsAt) - new Date(s.startsAt);
     clear(body).append(
       h('div', { class: 'card-head' }, h('span', { class: 'state-badge state-' + s.status.state, id: 'silence-state' }, t('silences.' + s.status.state)),
-        h('span', { class: 'spacer' }), actions(s, load, error)),
+        h('span', { class: 'spacer' }), actions(s, load, error, false)),
       h('dl', { class: 'details' },
         row(t('silence.id'), h('code', {}, s.id)),
         row(t('silence.matchers'), matcherChips(s.matchers)),

@@ -1,0 +1,203 @@
+//! State sync over streams: length-prefixed frames for full-state push-pull and for deltas too large for one
+//! datagram (upstream: memberlist's TCP push/pull and `SendReliable`).
+
+use std::{net::SocketAddr, sync::Arc};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{
+    context::Ctx,
+    metrics::{KeyLabel, FULL_STATE, UPDATE},
+    transport::BoxStream,
+    wire::{Body, Channel, DropReason, Part},
+};
+
+/// Why a stream exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SyncError {
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("timed out")]
+    Timeout,
+    #[error("frame rejected: {}", .0.as_str())]
+    Rejected(DropReason),
+}
+
+/// Writes one frame: a 4-byte big-endian length then the envelope.
+async fn write_frame(stream: &mut BoxStream, packet: &[u8]) -> Result<(), SyncError> {
+    let len = u32::try_from(packet.len()).map_err(|_| SyncError::Rejected(DropReason::Oversized))?;
+    stream.write_all(&len.to_be_bytes()).await?;
+    stream.write_all(packet).await?;
+    stream.flush().await?;
+    Ok(())
+}
+
+/// Reads one frame. `Ok(None)` is a clean end of stream before any byte of a new frame.
+async fn read_frame(stream: &mut BoxStream, max: usize) -> Result<Option<Vec<u8>>, SyncError> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < len.len() {
+        let n = stream.read(&mut len[got..]).await?;
+        if n == 0 {
+            return if got == 0 { Ok(None) } else { Err(SyncError::Rejected(DropReason::Malformed)) };
+        }
+        got += n;
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(SyncError::Rejected(DropReason::Oversized));
+    }
+    let mut buf = vec![0u8; len];
+    stream.read_exact(&mut buf).await.map_err(|_| SyncError::Rejected(DropReason::Malformed))?;
+    Ok(Some(buf))
+}
+
+/// Every registered state, for push-pull.
+pub(crate) fn full_state(ctx: &Ctx) -> Vec<Part> {
+    ctx.states.values().map(|s| Part { key: s.key().to_owned(), data: s.full_state() }).collect()
+}
+
+/// Merges parts into the registered states; returns the parts that changed local state.
+pub(crate) fn merge_parts(ctx: &Ctx, parts: Vec<Part>) -> Vec<Part> {
+    let mut changed = Vec::new();
+    for part in parts {
+        let Some(state) = ctx.states.get(part.key.as_str()) else {
+            ctx.metrics.drop_message(DropReason::Merge);
+            tracing::debug!(key = %part.key, "dropping part for unknown state");
+            continue;
+        };
+        match state.merge(&part.data) {
+            Ok(parts) => changed.extend(parts.into_iter().map(|data| Part { key: part.key.clone(), data })),
+            Err(err) => {
+                ctx.metrics.drop_message(DropReason::Merge);
+                tracing::debug!(key = %part.key, %err, "merge failed");
+            }
+        }
+    }
+    changed
+}
+
+fn body_size(parts: &[Part]) -> usize {
+    parts.iter().map(|p| p.data.len()).sum()
+}
+
+/// Push-pull with one peer: send our full state, merge theirs (upstream: on join and every push-pull interval).
+pub(crate) async fn push_pull(ctx: Arc<Ctx>, to: SocketAddr) -> Result<(), SyncError> {
+    let exchange = async {
+        let mut stream = ctx.transport.connect(to).await?;
+        let parts = full_state(&ctx);
+        let size = body_size(&parts);
+        let packet = ctx.wire.encode(Channel::Stream, Body::PushPull { parts, reply: true });
+        write_frame(&mut stream, &packet).await?;
+        ctx.metrics.count_sent(&FULL_STATE, size);
+        let frame = read_frame(&mut stream, ctx.config.max_frame_size)
+            .await?
+            .ok_or(SyncError::Rejected(DropReason::Malformed))?;
+        let incoming = ctx.wire.decode(Channel::Stream, &frame).map_err(SyncError::Rejected)?;
+        match incoming.body {
+            Body::PushPull { parts, .. } => {
+                ctx.metrics.count_received(&FULL_STATE, body_size(&parts));
+                merge_parts(&ctx, parts);
+                Ok(())
+            }
+            _ => Err(SyncError::Rejected(DropReason::Malformed)),
+        }
+    };
+    let result = match tokio::time::timeout(ctx.config.tcp_timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(SyncError::Timeout),
+    };
+    if let Err(SyncError::Rejected(reason)) = &result {
+        ctx.metrics.drop_message(*reason);
+    }
+    result
+}
+
+/// Sends deltas reliably to one peer (upstream: oversized gossip messages).
+pub(crate) async fn send_reliable(ctx: Arc<Ctx>, to: SocketAddr, parts: Vec<Part>) -> Result<(), SyncError> {
+    let keys: Vec<String> = parts.iter().map(|p| p.key.clone()).collect();
+    let size = body_size(&parts);
+    let exchange = async {
+        let mut stream = ctx.transport.connect(to).await?;
+        let packet = ctx.wire.encode(Channel::Stream, Body::Deltas(parts));
+        write_frame(&mut stream, &packet).await?;
+        stream.shutdown().await?;
+        Ok::<(), SyncError>(())
+    };
+    let result = match tokio::time::timeout(ctx.config.tcp_timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(SyncError::Timeout),
+    };
+    for key in keys {
+        let label = KeyLabel { key };
+        match &result {
+            Ok(()) => ctx.metrics.oversized_sent.get_or_create(&label).inc(),
+            Err(_) => ctx.metrics.oversized_failed.get_or_create(&label).inc(),
+        };
+    }
+    if result.is_ok() {
+        ctx.metrics.count_sent(&UPDATE, size);
+    }
+    result
+}
+
+/// Serves one incoming stream: frames until end of stream; a push-pull request is answered with our state.
+pub(crate) async fn serve_stream(ctx: Arc<Ctx>, from: SocketAddr, mut stream: BoxStream) {
+    loop {
+        let frame = match tokio::time::timeout(
+            ctx.config.tcp_timeout,
+            read_frame(&mut stream, ctx.config.max_frame_size),
+        )
+        .await
+        {
+            Ok(Ok(Some(frame))) => frame,
+            Ok(Ok(None)) => return,
+            Ok(Err(SyncError::Rejected(reason))) => {
+                ctx.metrics.drop_message(reason);
+                tracing::debug!(%from, reason = reason.as_str(), "rejected cluster frame");
+                return;
+            }
+            Ok(Err(err)) => {
+                tracing::debug!(%from, %err, "cluster stream failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%from, "cluster stream timed out");
+                return;
+            }
+        };
+        let incoming = match ctx.wire.decode(Channel::Stream, &frame) {
+            Ok(incoming) => incoming,
+            Err(reason) => {
+                ctx.metrics.drop_message(reason);
+                tracing::debug!(%from, reason = reason.as_str(), "rejected cluster frame");
+                return;
+            }
+        };
+        match incoming.body {
+            Body::PushPull { parts, reply } => {
+                ctx.metrics.count_received(&FULL_STATE, body_size(&parts));
+                if reply {
+                    let ours = full_state(&ctx);
+                    let size = body_size(&ours);
+                    let packet =
+                        ctx.wire.encode(Channel::Stream, Body::PushPull { parts: ours, reply: false });
+                    if let Err(err) = write_frame(&mut stream, &packet).await {
+                        tracing::debug!(%from, %err, "push-pull reply failed");
+                    } else {
+                        ctx.metrics.count_sent(&FULL_STATE, size);
+                    }
+                }
+                merge_parts(&ctx, parts);
+            }
+            Body::Deltas(parts) => {
+                ctx.metrics.count_received(&UPDATE, body_size(&parts));
+                merge_parts(&ctx, parts);
+            }
+            Body::Swim(_) => {
+                ctx.metrics.drop_message(DropReason::Malformed);
+                return;
+            }
+        }
+    }
+}
