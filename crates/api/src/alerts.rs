@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tocsin_model::matcher::parse::parse_matcher;
 use tocsin_model::matcher::compile_anchored;
+use tocsin_model::matcher::parse::parse_matcher;
 use tocsin_model::time::utc;
 use tocsin_model::{Alert, Fingerprint, MatchType, Matcher};
 use tocsin_state::{AlertState, IncomingAlert, Marker};
@@ -49,9 +49,9 @@ impl AlertQuery {
     }
 
     fn keeps_status(&self, m: &Marker) -> bool {
-        !((!self.active && m.state == AlertState::Active)
-            || (!self.silenced && m.is_silenced())
-            || (!self.inhibited && m.is_inhibited()))
+        (self.active || m.state != AlertState::Active)
+            && (self.silenced || !m.is_silenced())
+            && (self.inhibited || !m.is_inhibited())
     }
 }
 
@@ -191,7 +191,11 @@ pub fn get_alert_groups(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiErro
         if alerts.is_empty() {
             continue;
         }
-        out.push(AlertGroup { alerts, labels: g.labels.clone(), receiver: Receiver { name: g.receiver.clone() } });
+        out.push(AlertGroup {
+            alerts,
+            labels: g.labels.clone(),
+            receiver: Receiver { name: g.receiver.clone() },
+        });
     }
     Ok(json_response(StatusCode::OK, &out))
 }
@@ -260,7 +264,12 @@ mod tests {
             want: bool,
         }
         let cases = [
-            Case { name: "eq empty, absent: skipped", matcher: (MatchType::Equal, "x", ""), labels: &[], want: true },
+            Case {
+                name: "eq empty, absent: skipped",
+                matcher: (MatchType::Equal, "x", ""),
+                labels: &[],
+                want: true,
+            },
             Case {
                 name: "eq empty, present: evaluated",
                 matcher: (MatchType::Equal, "x", ""),

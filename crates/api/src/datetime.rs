@@ -96,11 +96,7 @@ fn parse_accepted(s: &str) -> Option<Timestamp> {
         return None;
     }
     // Which combinations strfmt's layouts cover.
-    let ok = match (t_sep, second.is_some(), offset.is_some()) {
-        (true, _, _) => true,
-        (false, true, false) => true,
-        _ => false,
-    };
+    let ok = t_sep || (second.is_some() && offset.is_none());
     if !ok {
         return None;
     }
@@ -130,7 +126,8 @@ fn go_error(value: &str) -> String {
     rest = &rest[4..];
     let year: i32 = value[..4].parse().unwrap_or(0);
     // (literal, element, fixed width, range check)
-    let steps: [(&str, &str, bool, Option<(u32, u32, &str)>); 5] = [
+    type Step = (&'static str, &'static str, bool, Option<(u32, u32, &'static str)>);
+    let steps: [Step; 5] = [
         ("-", "01", true, Some((1, 12, "month"))),
         ("-", "02", true, None),
         (" ", "15", false, Some((0, 23, "hour"))),
@@ -207,7 +204,9 @@ mod tests {
             Case { input: "", want: Ok("1970-01-01T00:00:00.000Z") },
             Case {
                 input: "notadate",
-                want: Err(r#"parsing time "notadate" as "2006-01-02 15:04:05": cannot parse "notadate" as "2006""#),
+                want: Err(
+                    r#"parsing time "notadate" as "2006-01-02 15:04:05": cannot parse "notadate" as "2006""#,
+                ),
             },
             Case {
                 input: "2026-01-01",
@@ -242,9 +241,20 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for s in ["2", "2026-", "2026-1", "2026-01-01 1", "2026-01-01 99:00:00", "\u{1F600}", "2026-02-30 10:00:00"] {
+        for s in [
+            "2",
+            "2026-",
+            "2026-1",
+            "2026-01-01 1",
+            "2026-01-01 99:00:00",
+            "\u{1F600}",
+            "2026-02-30 10:00:00",
+        ] {
             let _ = parse(s);
         }
-        assert_eq!(parse("2026-02-30 10:00:00").unwrap_err(), r#"parsing time "2026-02-30 10:00:00": day out of range"#);
+        assert_eq!(
+            parse("2026-02-30 10:00:00").unwrap_err(),
+            r#"parsing time "2026-02-30 10:00:00": day out of range"#
+        );
     }
 }

@@ -11,8 +11,8 @@ use crate::query::Query;
 use crate::{alerts, general, silences};
 use bytes::{Buf, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use tocsin_model::labels::go_quote;
 use std::sync::Arc;
+use tocsin_model::labels::go_quote;
 use warp::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use warp::path::FullPath;
 use warp::Filter;
@@ -216,8 +216,8 @@ where
 /// go-openapi's content negotiation for JSON-only operations.
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let raw = match headers.get(header::CONTENT_TYPE) {
-        Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-        None => "application/octet-stream".to_owned(),
+        Some(v) if !v.is_empty() => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        _ => "application/octet-stream".to_owned(),
     };
     let media = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let parse_err = |why: &str| {

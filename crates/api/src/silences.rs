@@ -17,7 +17,8 @@ use warp::http::{Response, StatusCode};
 pub fn get_silences(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiError> {
     let filter = parse_filters(api, q)?;
     let views = api.silences.query(&filter, api.clock.now());
-    let body: Vec<GettableSilence> = views.iter().map(|v| GettableSilence::new(&v.silence, v.state)).collect();
+    let body: Vec<GettableSilence> =
+        views.iter().map(|v| GettableSilence::new(&v.silence, v.state)).collect();
     Ok(json_response(StatusCode::OK, &body))
 }
 
@@ -32,7 +33,11 @@ pub fn post_silence(api: &Api, body: &[u8]) -> Result<Response<Bytes>, ApiError>
         matchers: p
             .matchers
             .into_iter()
-            .map(|m| MatcherSpec { ty: MatchType::from_flags(m.is_regex, m.is_equal), name: m.name, value: m.value })
+            .map(|m| MatcherSpec {
+                ty: MatchType::from_flags(m.is_regex, m.is_equal),
+                name: m.name,
+                value: m.value,
+            })
             .collect(),
         starts_at: Some(p.starts_at.with_timezone(&Utc)).filter(|t| t.timestamp() != GO_ZERO_UNIX),
         ends_at: p.ends_at.with_timezone(&Utc),
@@ -77,7 +82,10 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     if is_uuid(id) {
         Ok(())
     } else {
-        Err(ApiError::validation(CODE_INVALID_TYPE, format!("silenceID in path must be of type uuid: {}", go_quote(id))))
+        Err(ApiError::validation(
+            CODE_INVALID_TYPE,
+            format!("silenceID in path must be of type uuid: {}", go_quote(id)),
+        ))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod dispatch;
 pub mod from_config;
 pub mod group;
+pub mod inflight;
 pub mod inhibit;
 pub mod integration;
 pub mod metrics;

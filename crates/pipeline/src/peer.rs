@@ -13,6 +13,10 @@ pub trait Peer: Send + Sync + std::fmt::Debug {
     fn position(&self) -> usize;
     /// Resolves once the initial gossip has settled (or the settle timeout passed).
     async fn settled(&self);
+    /// The cluster-wide log of sends in flight (the slow-receiver guarantee); `None` without clustering.
+    fn inflight(&self) -> Option<Arc<crate::inflight::InflightLog>> {
+        None
+    }
 }
 
 /// No cluster: position 0, settled from the start.

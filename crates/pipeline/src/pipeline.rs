@@ -2,6 +2,7 @@
 //! happens to a flushed group, in order.
 
 use crate::dedup::{DedupStage, SetNotifiesStage};
+use crate::inflight::InflightStage;
 use crate::inhibit::Inhibitor;
 use crate::integration::Integration;
 use crate::metrics::Metrics;
@@ -47,8 +48,8 @@ fn stage(s: impl Stage + 'static) -> Arc<dyn Stage> {
 /// 5. drop silenced alerts;
 /// 6. then, for every integration of the receiver at the same time:
 ///    wait `position × peer_timeout` (so the first peer sends), skip if the notification log says this exact
-///    state was already notified within `repeat_interval`, send with retries until the flush deadline, and log
-///    the notification.
+///    state was already notified within `repeat_interval`, wait while another node announced it is sending the
+///    same (skip if it then got logged), send with retries until the flush deadline, and log the notification.
 ///
 /// Any step that leaves no alert ends the pipeline quietly.
 pub fn receiver_pipeline(receiver: &str, integrations: &[Integration], d: &PipelineDeps) -> MultiStage {
@@ -65,13 +66,16 @@ pub fn receiver_pipeline(receiver: &str, integrations: &[Integration], d: &Pipel
     ])
 }
 
-/// Wait → dedup → retry → set-notifies for one integration.
+/// Wait → dedup → (in-flight cover: retry → set-notifies) for one integration.
 fn integration_pipeline(receiver: &str, i: &Integration, d: &PipelineDeps) -> MultiStage {
+    let send = MultiStage(vec![
+        stage(RetryStage::new(receiver, i.clone(), d.jitter.clone(), d.metrics.clone())),
+        stage(SetNotifiesStage::new(d.nflog.clone(), receiver, i, d.clock.clone())),
+    ]);
     MultiStage(vec![
         stage(WaitStage::new(Arc::clone(&d.peer), d.peer_timeout)),
         stage(DedupStage::new(d.nflog.clone(), receiver, i, d.clock.clone(), d.metrics.clone())),
-        stage(RetryStage::new(receiver, i.clone(), d.jitter.clone(), d.metrics.clone())),
-        stage(SetNotifiesStage::new(d.nflog.clone(), receiver, i, d.clock.clone())),
+        stage(InflightStage::new(Arc::clone(&d.peer), d.nflog.clone(), receiver, i, d.clock.clone(), send)),
     ])
 }
 

@@ -20,6 +20,9 @@ pub const ROBOT_LIMIT: usize = 20;
 /// The window of [`ROBOT_LIMIT`].
 pub const ROBOT_WINDOW: Duration = Duration::from_secs(60);
 
+/// The process-wide limiters by `(limit, window)`.
+type Registry = HashMap<(usize, Duration), Arc<RateLimiter>>;
+
 /// Sliding-window limiter keyed by robot.
 pub struct RateLimiter {
     limit: usize,
@@ -53,7 +56,7 @@ impl RateLimiter {
 
     /// The process-wide limiter of `limit` per `window` (Feishu bots: 5 per second and 100 per minute).
     pub fn shared_for(limit: usize, window: Duration) -> Arc<RateLimiter> {
-        static SHARED: OnceLock<Mutex<HashMap<(usize, Duration), Arc<RateLimiter>>>> = OnceLock::new();
+        static SHARED: OnceLock<Mutex<Registry>> = OnceLock::new();
         let mut map = SHARED.get_or_init(Mutex::default).lock().unwrap_or_else(|e| e.into_inner());
         map.entry((limit, window)).or_insert_with(|| Arc::new(RateLimiter::new(limit, window))).clone()
     }

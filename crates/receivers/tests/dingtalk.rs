@@ -35,7 +35,8 @@ fn verify(req: &Req, secret: Option<&str>) -> Result<(), (i64, &'static str)> {
         return Err((300001, "token is not exist"));
     }
     if let Some(secret) = secret {
-        let ts: i64 = req.param("timestamp").and_then(|t| t.parse().ok()).ok_or((310000, "invalid timestamp"))?;
+        let ts: i64 =
+            req.param("timestamp").and_then(|t| t.parse().ok()).ok_or((310000, "invalid timestamp"))?;
         if (ts - NOW_MS).abs() > 3_600_000 {
             return Err((310000, "invalid timestamp"));
         }
@@ -134,7 +135,11 @@ async fn errcodes_and_retry_classification() {
         Case {
             name: "rate limited (old code)",
             answer: errcode(130101, "send too fast, exceed 20 times per minute"),
-            want: (Retry::Yes, FailureReason::ClientError, "errcode 130101: send too fast, exceed 20 times per minute"),
+            want: (
+                Retry::Yes,
+                FailureReason::ClientError,
+                "errcode 130101: send too fast, exceed 20 times per minute",
+            ),
         },
         Case {
             name: "rate limited (new code)",
@@ -154,7 +159,11 @@ async fn errcodes_and_retry_classification() {
         Case {
             name: "too long",
             answer: errcode(460101, "message too long, exceed 20000 bytes"),
-            want: (Retry::No, FailureReason::ClientError, "errcode 460101: message too long, exceed 20000 bytes"),
+            want: (
+                Retry::No,
+                FailureReason::ClientError,
+                "errcode 460101: message too long, exceed 20000 bytes",
+            ),
         },
         Case {
             name: "http 503",
@@ -202,7 +211,8 @@ async fn url_and_secret_files_are_read_at_send_time() {
     let dir = tempfile::tempdir().unwrap();
     let url_file = dir.path().join("url");
     let secret_file = dir.path().join("secret");
-    std::fs::write(&url_file, format!("{}\n", mock.url(&format!("/robot/send?access_token={TOKEN}")))).unwrap();
+    std::fs::write(&url_file, format!("{}\n", mock.url(&format!("/robot/send?access_token={TOKEN}"))))
+        .unwrap();
     std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
     let mut s = DingTalkSettings::new("");
     s.url = SecretSource::File(url_file);
@@ -213,14 +223,17 @@ async fn url_and_secret_files_are_read_at_send_time() {
 
     std::fs::remove_file(&secret_file).unwrap();
     let e = d.notify(&ctx("ops"), &[firing("i1")]).await.unwrap_err();
-    assert!(e.message.starts_with(&format!("read secret_file: open {}", secret_file.display())), "{}", e.message);
+    assert!(
+        e.message.starts_with(&format!("read secret_file: open {}", secret_file.display())),
+        "{}",
+        e.message
+    );
     assert_eq!(e.retry, Retry::No);
 }
 
 fn big_alert(i: usize, description: &str) -> Arc<Alert> {
-    let labels: LabelSet = [("alertname", "A".to_owned()), ("instance", format!("host-{i:04}.example"))]
-        .into_iter()
-        .collect();
+    let labels: LabelSet =
+        [("alertname", "A".to_owned()), ("instance", format!("host-{i:04}.example"))].into_iter().collect();
     Arc::new(Alert {
         labels,
         annotations: [("description", description)].into_iter().collect(),
@@ -249,7 +262,8 @@ async fn oversized_messages_are_shortened_not_rejected() {
     let d = dingtalk(s.clone());
 
     // Many alerts: whole alerts are dropped and counted.
-    let alerts: Vec<_> = (0..400).map(|i| big_alert(i, "磁盘使用率超过 90% / disk usage above 90%")).collect();
+    let alerts: Vec<_> =
+        (0..400).map(|i| big_alert(i, "磁盘使用率超过 90% / disk usage above 90%")).collect();
     d.notify(&ctx("ops"), &alerts).await.unwrap();
     let req = mock.last();
     assert!(req.raw.len() <= MAX_BODY, "{}", req.raw.len());
@@ -284,12 +298,14 @@ async fn rate_limiter_delays_instead_of_dropping() {
     let limiter = Arc::new(RateLimiter::new(2, Duration::from_millis(300)));
     let s = DingTalkSettings::new(mock.url(&format!("/robot/send?access_token={TOKEN}")));
     let d = DingTalk::new(s, Arc::new(Template::with_defaults()), clock()).with_limiter(limiter);
+    let start = tokio::time::Instant::now();
     for i in 0..3 {
         d.notify(&ctx("ops"), &[firing(&format!("i{i}"))]).await.unwrap();
     }
     let reqs = mock.requests();
     assert_eq!(reqs.len(), 3, "nothing dropped");
-    assert!(reqs[2].at - reqs[0].at >= Duration::from_millis(300), "{:?}", reqs[2].at - reqs[0].at);
+    // The third send waited for the first to leave the window.
+    assert!(reqs[2].at - start >= Duration::from_millis(300), "{:?}", reqs[2].at - start);
 }
 
 #[tokio::test]
@@ -306,4 +322,12 @@ async fn from_config_and_debug_hide_secrets() {
     let d = DingTalk::from_config(c, Arc::new(Template::with_defaults()), clock());
     let dbg = format!("{d:?}");
     assert!(!dbg.contains(TOKEN) && !dbg.contains(SECRET), "{dbg}");
+}
+
+#[test]
+fn example_config_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/dingtalk.yml");
+    let cfg = tocsin_config::load(&path, tocsin_config::ParseMode::default()).unwrap();
+    assert!(cfg.receivers.iter().any(|r| !r.dingtalk_configs.is_empty()));
+    assert!(!cfg.to_yaml().contains("REPLACE"), "secrets render as <secret>");
 }

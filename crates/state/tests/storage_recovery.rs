@@ -1,6 +1,8 @@
 //! Durable storage: acknowledged writes survive a crash, torn log tails are dropped, corrupt snapshots stop
 //! start-up with the file and offset, maintenance compacts and applies retention.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
 mod storage_common;
 
 use std::sync::Arc;
@@ -29,7 +31,9 @@ async fn acknowledged_writes_survive_a_crash() {
     // A change merged from a peer is persisted too.
     let mut peer = (*env.silences.get(&c).unwrap()).clone();
     peer.id = "from-peer".into();
-    assert!(env.silences.merge(MeshSilence { silence: Arc::new(peer), expires_at: t0() + chrono::Duration::hours(9) }));
+    assert!(env
+        .silences
+        .merge(MeshSilence { silence: Arc::new(peer), expires_at: t0() + chrono::Duration::hours(9) }));
     d.sync().await.unwrap();
 
     let (want_s, want_n) = (silences_sorted(&env.silences), nflog_sorted(&env.nflog));
@@ -109,7 +113,10 @@ async fn corrupt_snapshot_is_an_error_naming_file_and_offset() {
             other => panic!("flip at {i}: unexpected {other:?}"),
         }
         let msg = err.to_string();
-        assert!(msg.starts_with("corrupt snapshot ") && msg.contains("silences.snap at byte offset "), "{msg}");
+        assert!(
+            msg.starts_with("corrupt snapshot ") && msg.contains("silences.snap at byte offset "),
+            "{msg}"
+        );
     }
     // A truncated snapshot (which atomic renames should make impossible) is corrupt, not a silent loss.
     let case = tempfile::tempdir().unwrap();
@@ -158,7 +165,6 @@ async fn group_commit_under_concurrent_writers() {
     let stats = env.storage.silences().log().stats();
     assert_eq!(stats.records, 640);
     assert!(stats.fsyncs >= 1 && stats.fsyncs <= 640, "{stats:?}");
-    eprintln!("group commit: {stats:?}");
     let want = silences_sorted(&env.silences);
     crash(env).await;
     let env = open(tmp.path());
@@ -239,7 +245,10 @@ async fn durable_nflog_and_close() {
         .unwrap();
     assert!(written);
     env.storage.close().await.unwrap();
-    assert_eq!(env.storage.silences().set(post(1)).await.err().map(|e| e.to_string()), Some("storage is closed".into()));
+    assert_eq!(
+        env.storage.silences().set(post(1)).await.err().map(|e| e.to_string()),
+        Some("storage is closed".into())
+    );
     crash(env).await;
     let env = open(tmp.path());
     let got = nflog_sorted(&env.nflog);

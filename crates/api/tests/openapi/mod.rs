@@ -39,7 +39,10 @@ impl Spec {
         }
         match resp.get("schema") {
             None if body.is_empty() => Ok(()),
-            None => Err(format!("{method} {path} {status}: spec has no body, got {}", String::from_utf8_lossy(body))),
+            None => Err(format!(
+                "{method} {path} {status}: spec has no body, got {}",
+                String::from_utf8_lossy(body)
+            )),
             Some(schema) => {
                 let v: Value = serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
                 self.validate(schema, &v, "body")

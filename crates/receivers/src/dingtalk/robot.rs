@@ -340,7 +340,7 @@ mod tests {
                 limit: 1000,
                 want_tail: "alert 1 告警\n\n… 8 more alerts",
             },
-            Case { name: "limit", total: 100, max: 0, limit: 200, want_tail: "\n\n… 90 more alerts" },
+            Case { name: "limit", total: 100, max: 0, limit: 200, want_tail: "\n\n… 89 more alerts" },
         ];
         for c in cases {
             let got = fit(c.total, c.max, c.limit, &mut |k| Ok(lines(k)), &|s| s.len()).unwrap();

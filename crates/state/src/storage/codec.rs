@@ -11,7 +11,9 @@
 //! `Entry{group_key=1 (bytes), receiver=2, group_hash=3, resolved=4, timestamp=5, firing_alerts=6,
 //! resolved_alerts=7}` (3 and 4 unused), `MeshEntry{entry=1, expires_at=2}`.
 
-use super::proto::{decode_timestamp, expect_bytes, expect_string, expect_varint, ProtoError, Reader, Value, Writer};
+use super::proto::{
+    decode_timestamp, expect_bytes, expect_string, expect_varint, ProtoError, Reader, Value, Writer,
+};
 use crate::nflog::{Entry, MeshEntry, Receiver};
 use crate::silences::MeshSilence;
 use std::collections::HashSet;
@@ -91,7 +93,11 @@ fn decode_matcher(buf: &[u8], base: u64) -> Result<Matcher, DecodeError> {
                     2 => MatchType::NotEqual,
                     3 => MatchType::NotRegexp,
                     other => {
-                        return Err(ProtoError { offset: at, reason: format!("unknown matcher type {other}") }.into())
+                        return Err(ProtoError {
+                            offset: at,
+                            reason: format!("unknown matcher type {other}"),
+                        }
+                        .into())
                     }
                 }
             }
@@ -168,7 +174,8 @@ pub(crate) fn decode_silence(buf: &[u8], base: u64) -> Result<MeshSilence, Decod
             _ => {}
         }
     }
-    let silence = silence.ok_or_else(|| ProtoError { offset: base, reason: "MeshSilence without silence".into() })?;
+    let silence =
+        silence.ok_or_else(|| ProtoError { offset: base, reason: "MeshSilence without silence".into() })?;
     Ok(MeshSilence { silence: Arc::new(silence), expires_at })
 }
 

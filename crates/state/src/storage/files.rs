@@ -13,8 +13,8 @@
 //! rotating the log) and is discarded. Both files are only ever created as `<file>.tmp`, fsynced, renamed into
 //! place and the directory fsynced, so a reader sees either the old or the new complete file.
 
-use super::StorageError;
 use super::crc32::{checksum, Crc32};
+use super::StorageError;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::ops::Range;
@@ -187,8 +187,11 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), StorageError> {
 }
 
 /// Writes `tmp`, fsyncs it and renames it to `dest` (not yet syncing the directory); returns the open file.
-fn write_atomically(tmp: &Path, dest: &Path, write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>)
-    -> Result<File, StorageError> {
+fn write_atomically(
+    tmp: &Path,
+    dest: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> Result<File, StorageError> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -254,7 +257,9 @@ pub(crate) fn remove_temp_files(dir: &Path, name: &str) -> Result<(), StorageErr
     for tmp in [format!("{name}.snap.tmp"), format!("{name}.log.tmp")] {
         let p = dir.join(tmp);
         match fs::remove_file(&p) {
-            Ok(()) => tracing::info!(file = %p.display(), "removed temporary file of an interrupted snapshot"),
+            Ok(()) => {
+                tracing::info!(file = %p.display(), "removed temporary file of an interrupted snapshot")
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err("remove", &p)(e)),
         }

@@ -114,7 +114,11 @@ impl DurableLog {
         std::thread::Builder::new()
             .name(format!("tocsin-storage-{}", s.name))
             .spawn(move || writer.run(rx))
-            .map_err(|e| StorageError::Io { op: "spawn writer for", path: path.clone(), reason: e.to_string() })?;
+            .map_err(|e| StorageError::Io {
+                op: "spawn writer for",
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         Ok(Self { tx, path: Arc::new(path), counters })
     }
 

@@ -2,7 +2,7 @@
 //! §6): for silences and for the notification log, an append-only log of changes plus periodic compacted
 //! snapshots, so every change the API acknowledged survives `kill -9`.
 //!
-//! * [`files`](self) — on-disk format: frames of `length | CRC-32 | payload`, headers with a generation number.
+//! * `files` — on-disk format: frames of `length | CRC-32 | payload`, headers with a generation number.
 //! * payloads are Alertmanager's own protobuf `MeshSilence` / `MeshEntry` (hand-written codec), which is also how
 //!   Alertmanager's `silences` / `nflog` snapshots are imported on the first start ([`Storage::open`]).
 //! * [`DurableLog`] — one writer thread per file, group commit, snapshots and log rotation.

@@ -119,7 +119,9 @@ impl<'a> Reader<'a> {
 pub(crate) fn expect_bytes<'a>(v: Value<'a>, field: &str, at: u64) -> Result<&'a [u8], ProtoError> {
     match v {
         Value::Bytes(b) => Ok(b),
-        _ => Err(ProtoError { offset: at, reason: format!("field {field}: expected length-delimited value") }),
+        _ => {
+            Err(ProtoError { offset: at, reason: format!("field {field}: expected length-delimited value") })
+        }
     }
 }
 
@@ -147,10 +149,9 @@ pub(crate) fn decode_timestamp(buf: &[u8], base: u64) -> Result<DateTime<Utc>, P
             _ => {}
         }
     }
-    u32::try_from(nanos)
-        .ok()
-        .and_then(|nanos| DateTime::from_timestamp(secs, nanos))
-        .ok_or_else(|| ProtoError { offset: base, reason: format!("timestamp out of range: {secs}s {nanos}ns") })
+    u32::try_from(nanos).ok().and_then(|nanos| DateTime::from_timestamp(secs, nanos)).ok_or_else(|| {
+        ProtoError { offset: base, reason: format!("timestamp out of range: {secs}s {nanos}ns") }
+    })
 }
 
 /// Appends protobuf fields to a buffer.
@@ -226,7 +227,8 @@ mod tests {
 
     #[test]
     fn malformed_input_is_an_error_not_a_panic() {
-        let cases: &[&[u8]] = &[&[0x80], &[0xFF; 11], &[0x0A, 0x05, 1, 2], &[0x0B], &[0x00, 0x01], &[0x09, 1]];
+        let cases: &[&[u8]] =
+            &[&[0x80], &[0xFF; 11], &[0x0A, 0x05, 1, 2], &[0x0B], &[0x00, 0x01], &[0x09, 1]];
         for buf in cases {
             let mut r = Reader::new(buf, 100);
             let res = (|| {

@@ -104,9 +104,16 @@ pub(crate) fn recover<T>(dir: &Path, kind: &Kind<T>) -> Result<Recovered<T>, Sto
 
 /// Reads Alertmanager's varint-length-delimited snapshot `path` (keeping it untouched).
 pub(crate) fn read_upstream<T>(path: &Path, kind: &Kind<T>) -> Result<Vec<T>, StorageError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| StorageError::Io { op: "read", path: path.to_path_buf(), reason: e.to_string() })?;
-    let corrupt = |offset: u64, reason: String| StorageError::CorruptImport { path: path.to_path_buf(), offset, reason };
+    let bytes = std::fs::read(path).map_err(|e| StorageError::Io {
+        op: "read",
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let corrupt = |offset: u64, reason: String| StorageError::CorruptImport {
+        path: path.to_path_buf(),
+        offset,
+        reason,
+    };
     let mut r = super::proto::Reader::new(&bytes, 0);
     let mut items = HashMap::new();
     while !r.is_empty() {

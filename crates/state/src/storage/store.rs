@@ -67,7 +67,8 @@ const NFLOG: Kind<MeshEntry> = Kind {
 
 /// Creates `path` if missing and proves it writable, so a bad `--storage.path` fails at start with its name.
 fn prepare_dir(path: &Path) -> Result<(), StorageError> {
-    let unwritable = |e: std::io::Error| StorageError::Unwritable { path: path.to_path_buf(), reason: e.to_string() };
+    let unwritable =
+        |e: std::io::Error| StorageError::Unwritable { path: path.to_path_buf(), reason: e.to_string() };
     std::fs::create_dir_all(path).map_err(unwritable)?;
     let probe = path.join(".tocsin-write-test");
     std::fs::File::create(&probe)
@@ -80,8 +81,13 @@ fn encode_all<T>(items: Vec<T>, encode: fn(&T) -> Vec<u8>) -> Vec<Vec<u8>> {
     items.iter().map(encode).collect()
 }
 
-fn start_log<T>(dir: &Path, kind: &Kind<T>, rec: Recovered<T>, max: u64, source: super::log::Source)
-    -> Result<DurableLog, StorageError> {
+fn start_log<T>(
+    dir: &Path,
+    kind: &Kind<T>,
+    rec: Recovered<T>,
+    max: u64,
+    source: super::log::Source,
+) -> Result<DurableLog, StorageError> {
     DurableLog::start(Start {
         dir: dir.to_path_buf(),
         name: kind.name,
@@ -107,14 +113,14 @@ impl Storage {
     ) -> Result<Self, StorageError> {
         let dir = opts.path.as_path();
         prepare_dir(dir)?;
-        let rec_sil = recover(dir, &SILENCES)?;
-        let rec_nfl = recover(dir, &NFLOG)?;
-        for m in &rec_sil.items {
-            silences.merge(m.clone());
+        let mut rec_sil = recover(dir, &SILENCES)?;
+        let mut rec_nfl = recover(dir, &NFLOG)?;
+        for m in std::mem::take(&mut rec_sil.items) {
+            silences.merge(m);
         }
         let now = clock.now();
-        for m in &rec_nfl.items {
-            nflog.merge(m.clone(), now);
+        for m in std::mem::take(&mut rec_nfl.items) {
+            nflog.merge(m, now);
         }
         tracing::info!(path = %dir.display(), silences = silences.len(), nflog_entries = nflog.len(),
             imported_silences = rec_sil.imported, imported_nflog_entries = rec_nfl.imported, "storage loaded");
@@ -174,9 +180,13 @@ impl Storage {
             loop {
                 ticker.tick().await;
                 match this.maintenance(this.clock.now()).await {
-                    Ok(r) => tracing::debug!(silences_removed = r.silences_removed, nflog_removed = r.nflog_removed,
-                        silences_snapshot_bytes = r.silences.bytes, nflog_snapshot_bytes = r.nflog.bytes,
-                        "maintenance done"),
+                    Ok(r) => tracing::debug!(
+                        silences_removed = r.silences_removed,
+                        nflog_removed = r.nflog_removed,
+                        silences_snapshot_bytes = r.silences.bytes,
+                        nflog_snapshot_bytes = r.nflog.bytes,
+                        "maintenance done"
+                    ),
                     Err(err) => tracing::error!(%err, "maintenance failed"),
                 }
             }

@@ -63,7 +63,14 @@ pub fn recv() -> Receiver {
 
 pub fn log_entry(env: &Env, i: u64) {
     let firing: HashSet<u64> = [i, i + 1].into_iter().collect();
-    env.nflog.log(&recv(), &format!("{{}}:{{g=\"{i}\"}}"), firing, HashSet::new(), Duration::ZERO, env.clock.now_utc());
+    env.nflog.log(
+        &recv(),
+        &format!("{{}}:{{g=\"{i}\"}}"),
+        firing,
+        HashSet::new(),
+        Duration::ZERO,
+        env.clock.now_utc(),
+    );
 }
 
 pub trait NowUtc {
