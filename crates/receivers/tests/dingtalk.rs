@@ -331,3 +331,13 @@ fn example_config_loads() {
     assert!(cfg.receivers.iter().any(|r| !r.dingtalk_configs.is_empty()));
     assert!(!cfg.to_yaml().contains("REPLACE"), "secrets render as <secret>");
 }
+
+#[tokio::test]
+async fn migration_note_time_zone_idiom_renders() {
+    let mock = robot(None, vec![]).await;
+    let mut s = DingTalkSettings::new(mock.url(&format!("/robot/send?access_token={TOKEN}")));
+    s.message_type = DingTalkMessageType::Text;
+    s.text = r#"{{ range .Alerts }}{{ .StartsAt | tz "Asia/Shanghai" | date "2006-01-02 15:04:05" }}{{ end }}"#.into();
+    dingtalk(s).notify(&ctx("ops"), &[firing("i1")]).await.unwrap();
+    assert_eq!(mock.last().body["text"]["content"], "2024-06-01 07:00:00");
+}
