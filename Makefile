@@ -28,6 +28,10 @@ bench:
 	$(CARGO) build --release --bin tocsin
 	$(CARGO) run --release -p tocsin-bench -- --tocsin target/release/tocsin $(BENCH_ARGS)
 
+## Two clustered nodes and a webhook sink on loopback: one alert posted to both, one notification received.
+demo:
+	bash examples/ha/demo.sh
+
 ## Installs the peers the tests talk to (amtool, Alertmanager, Prometheus, Go, Chromium). Idempotent.
 test-deps:
 	bash .ci/install-deps

@@ -45,11 +45,20 @@ impl Amtool {
     }
 }
 
-/// Masks what legitimately differs between two servers: times and generated silence IDs.
+/// The first line of amtool's output (an ID), without the stderr lines that follow it.
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_owned()
+}
+
+/// Masks what legitimately differs between two servers: times, generated silence IDs, and amtool's stderr warning
+/// that the server's version differs from its own (tocsin has its own semver; scripts read stdout).
 fn mask(s: &str) -> String {
+    let s: String =
+        s.lines().filter(|l| !l.starts_with("Warning: amtool version (")).map(|l| format!("{l}\n")).collect();
     let time = regex::Regex::new(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?( UTC|Z)").expect("regex");
-    let id = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").expect("regex");
-    let s = time.replace_all(s, "<TIME>");
+    let id =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").expect("regex");
+    let s = time.replace_all(&s, "<TIME>");
     id.replace_all(&s, "<ID>").into_owned()
 }
 
@@ -57,7 +66,10 @@ fn mask(s: &str) -> String {
 fn scenario(am: &Amtool) -> Vec<(String, i32, String)> {
     let mut out = Vec::new();
     let mut step = |name: &str, res: (i32, String)| out.push((name.to_owned(), res.0, mask(&res.1)));
-    step("alert add", am.run(&["alert", "add", "alertname=Foo", "severity=critical", "--annotation=summary=hello"]));
+    step(
+        "alert add",
+        am.run(&["alert", "add", "alertname=Foo", "severity=critical", "--annotation=summary=hello"]),
+    );
     step("alert add 2", am.run(&["alert", "add", "alertname=Bar", "team=db", "--annotation=summary=world"]));
     step("alert query", am.run(&["alert", "query"]));
     step("alert query extended", am.run(&["alert", "query", "-o", "extended"]));
@@ -65,10 +77,10 @@ fn scenario(am: &Amtool) -> Vec<(String, i32, String)> {
     step("alert query regex", am.run(&["alert", "query", "alertname=~B.*"]));
     let (code, id) = am.run(&["silence", "add", "alertname=Foo", "-c", "a comment", "-a", "me", "-d", "1h"]);
     step("silence add", (code, id.clone()));
-    let id = id.trim().to_owned();
+    let id = first_line(&id);
     step("silence query", am.run(&["silence", "query"]));
     let (_, quiet) = am.run(&["silence", "query", "-q"]);
-    assert_eq!(quiet.trim(), id, "silence query -q lists the new silence");
+    assert_eq!(first_line(&quiet), id, "silence query -q lists the new silence");
     step("alert query silenced", am.run(&["alert", "query", "-s"]));
     let (_, json) = am.run(&["silence", "query", "-o", "json"]);
     step("silence expire", am.run(&["silence", "expire", &id]));
@@ -102,10 +114,32 @@ fn amtool_against_tocsin_matches_alertmanager() {
         eprintln!("skipped: comparison with Alertmanager (prometheus-alertmanager not installed)");
         return;
     };
-    let am = NodeBuilder::new(am_bin).config(CONFIG).arg(format!("--web.listen-address=127.0.0.1:{}", tocsin_testkit::free_port()));
+    let am = NodeBuilder::new(am_bin)
+        .config(CONFIG)
+        .arg(format!("--web.listen-address=127.0.0.1:{}", tocsin_testkit::free_port()));
     let am = am.start().expect("start alertmanager");
     let theirs = scenario(&Amtool { bin: amtool, url: am.url("") });
+    assert_eq!(ours.len(), theirs.len());
     for (a, b) in ours.iter().zip(theirs.iter()) {
+        if a.0 == "silence expire unknown" {
+            // Intended: 0.26+ answers 404 for an unknown silence where 0.25 answered 500 (issue 2, reference
+            // §7.2). Both fail the command; only the status in amtool's message differs.
+            assert_eq!((a.1, b.1), (1, 1), "{a:?} vs {b:?}");
+            assert!(a.2.contains("(status 404)"), "{a:?}");
+            continue;
+        }
+        if a.0 == "config show" {
+            // Intended, as Alertmanager 0.26-0.28: the webhook `url` is a secret (0.26) and `global` shows
+            // `rocketchat_api_url` (0.28).
+            let ours = a.2.replace("  rocketchat_api_url: https://open.rocket.chat/\n", "");
+            let theirs = b.2.replace("url: http://127.0.0.1:9/", "url: <secret>");
+            assert_eq!(
+                (a.1, ours),
+                (b.1, theirs),
+                "amtool `config show` differs (left tocsin, right Alertmanager 0.25)"
+            );
+            continue;
+        }
         assert_eq!(a, b, "amtool `{}` differs (left tocsin, right Alertmanager 0.25)", a.0);
     }
 }
@@ -117,18 +151,21 @@ fn check_config_like_amtool() {
     std::fs::write(&good, CONFIG).expect("write");
     let bad = dir.path().join("bad.yml");
     std::fs::write(&bad, "route:\n  receiver: nope\nreceivers:\n- name: hook\n").expect("write");
-    let ours = Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("check-config").arg(&good).output().expect("run");
+    let ours =
+        Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("check-config").arg(&good).output().expect("run");
     assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
     let text = String::from_utf8_lossy(&ours.stdout);
     assert!(text.contains("SUCCESS"), "{text}");
     assert!(text.contains(" - 1 receivers"), "{text}");
-    let ours = Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("check-config").arg(&bad).output().expect("run");
+    let ours =
+        Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("check-config").arg(&bad).output().expect("run");
     assert_eq!(ours.status.code(), Some(1));
     let text = format!("{}{}", String::from_utf8_lossy(&ours.stdout), String::from_utf8_lossy(&ours.stderr));
     assert!(text.contains("undefined receiver \"nope\" used in route"), "{text}");
     if let Some(amtool) = tool("/usr/bin/amtool").or_else(|| tool("amtool")) {
         let theirs = Command::new(amtool).arg("check-config").arg(&good).output().expect("run amtool");
-        let ours = Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("check-config").arg(&good).output().expect("run");
+        let ours =
+            Command::new(env!("CARGO_BIN_EXE_tocsin")).arg("check-config").arg(&good).output().expect("run");
         assert_eq!(String::from_utf8_lossy(&ours.stdout), String::from_utf8_lossy(&theirs.stdout));
     } else {
         eprintln!("skipped: amtool not installed");

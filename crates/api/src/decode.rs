@@ -23,6 +23,14 @@ const SILENCE_ANON_STRUCT: &str = r#"struct { ID string "json:\"id,omitempty\"" 
 
 /// Decodes and validates `POST /api/v2/alerts`.
 pub fn postable_alerts(body: &[u8]) -> Result<Vec<PostableAlert>, ApiError> {
+    if let Some(alerts) = crate::decode_fast::postable_alerts(body) {
+        return Ok(alerts);
+    }
+    postable_alerts_slow(body)
+}
+
+/// The `serde_json::Value` path: the only one that produces errors (see [`crate::decode_fast`]).
+pub(crate) fn postable_alerts_slow(body: &[u8]) -> Result<Vec<PostableAlert>, ApiError> {
     let fail = |msg: String| body_error("alerts", msg);
     let value = first_value(body).map_err(fail)?.ok_or_else(|| required("alerts"))?;
     let items = match value {

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod context;
 pub mod datetime;
 pub mod decode;
+pub mod decode_fast;
 pub mod error;
 pub mod general;
 pub mod models;

@@ -105,7 +105,7 @@ fn receiver_errors() {
         Case { name: "http basic type", input: "  webhook_configs: [{url: 'http://x', http_config: {authorization: {type: basic}}}]\n", want: "authorization type cannot be set to \"basic\", use \"basic_auth\" instead" },
         Case { name: "http exclusive", input: "  webhook_configs: [{url: 'http://x', http_config: {basic_auth: {username: u}, oauth2: {client_id: i, client_secret: s, token_url: t}}}]\n", want: "at most one of basic_auth, oauth2 & authorization must be configured" },
         Case { name: "unknown integration key", input: "  webhook_configs: [{url: 'http://x', bogus: 1}]\n", want: "unknown field `bogus`" },
-        Case { name: "unknown receiver type", input: "  dingtalk_configs: [{}]\n", want: "unknown field `dingtalk_configs`" },
+        Case { name: "unknown receiver type", input: "  bogus_configs: [{}]\n", want: "unknown field `bogus_configs`" },
     ];
     for c in cases {
         let got = err(&with_receiver(c.input));

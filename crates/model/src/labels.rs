@@ -1,7 +1,7 @@
 //! Label sets and label-name validation.
 //!
-//! A [`LabelSet`] keeps its pairs sorted by name (a `BTreeMap`), which is the order every hash, key and rendering
-//! in Alertmanager uses, so fingerprints and group keys need no extra sort on the ingest path.
+//! A [`LabelSet`] keeps its pairs sorted by name, which is the order every hash, key and rendering in
+//! Alertmanager uses, so fingerprints and group keys need no extra sort on the ingest path.
 
 use crate::fingerprint::Fingerprint;
 use std::collections::BTreeMap;
@@ -45,18 +45,161 @@ pub enum LabelError {
     InvalidValue(String),
 }
 
-/// A set of labels (or annotations) sorted by name.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct LabelSet(BTreeMap<String, String>);
+/// A set of labels (or annotations) sorted by name, with unique names.
+///
+/// Stored as one packed string (`count, then len name len value …` with each length encoded as a `char`, see
+/// [`put_len`]) rather than a `BTreeMap<String, String>`: an alert's label set is then a single allocation of about
+/// the size of its text instead of a B-tree node (~540 bytes) plus one allocation per name and value. The store
+/// holds every active alert, so this is most of tocsin's memory at 100k alerts. Reads walk the packed text (label
+/// sets are small, a handful of pairs); writes rebuild it, which only the ingest path and tests do.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct LabelSet {
+    /// The canonical encoding: sorted by name, unique names, shortest length encoding. Equal sets have equal
+    /// buffers, so `PartialEq`/`Hash` can compare bytes.
+    buf: Box<str>,
+}
+
+/// Lengths below this are one `char`; larger ones are this marker followed by four 11-bit `char`s.
+const LEN_MARK: u32 = 0xD7FF;
+
+/// Appends `n` as a `char` (one byte for `n < 128`). Every encoded value is below the surrogate range, so each
+/// is a valid `char`.
+fn put_len(out: &mut String, n: usize) {
+    let n = n as u64;
+    if n < u64::from(LEN_MARK) {
+        out.push(char::from_u32(n as u32).unwrap_or('\0'));
+    } else {
+        out.push(char::from_u32(LEN_MARK).unwrap_or('\0'));
+        for shift in [33, 22, 11, 0] {
+            out.push(char::from_u32(((n >> shift) & 0x7FF) as u32).unwrap_or('\0'));
+        }
+    }
+}
+
+/// Bytes [`put_len`] writes for `n`.
+fn len_of_len(n: usize) -> usize {
+    match n {
+        0..=0x7F => 1,
+        0x80..=0x7FF => 2,
+        n if n < LEN_MARK as usize => 3,
+        _ => 3 + 4 * 2,
+    }
+}
+
+/// Reads one length written by [`put_len`]; `None` only on a corrupt buffer (never produced).
+fn take_len(s: &str) -> Option<(usize, &str)> {
+    let mut chars = s.chars();
+    let c = chars.next()? as u32;
+    if c != LEN_MARK {
+        return Some((c as usize, chars.as_str()));
+    }
+    let mut n = 0usize;
+    for _ in 0..4 {
+        n = (n << 11) | chars.next()? as usize;
+    }
+    Some((n, chars.as_str()))
+}
+
+fn take_str(s: &str) -> Option<(&str, &str)> {
+    let (n, rest) = take_len(s)?;
+    rest.split_at_checked(n)
+}
+
+/// Encodes pairs already sorted by name with unique names.
+fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Box<str> {
+    if pairs.is_empty() {
+        return Box::default();
+    }
+    let size = len_of_len(pairs.len())
+        + pairs
+            .iter()
+            .map(|(k, v)| {
+                let (k, v) = (k.as_ref().len(), v.as_ref().len());
+                len_of_len(k) + k + len_of_len(v) + v
+            })
+            .sum::<usize>();
+    let mut out = String::with_capacity(size);
+    put_len(&mut out, pairs.len());
+    for (k, v) in pairs {
+        put_len(&mut out, k.as_ref().len());
+        out.push_str(k.as_ref());
+        put_len(&mut out, v.as_ref().len());
+        out.push_str(v.as_ref());
+    }
+    out.into_boxed_str()
+}
+
+/// Sorts by name (stable) and keeps the last value of a repeated name, as inserting into a map one by one does.
+fn canonicalise<K: AsRef<str>, V>(pairs: &mut Vec<(K, V)>) {
+    if !pairs.windows(2).all(|w| w[0].0.as_ref() < w[1].0.as_ref()) {
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        // `dedup_by` keeps the first of a run; reversing runs' order is simpler done by hand.
+        let mut out: Vec<(K, V)> = Vec::with_capacity(pairs.len());
+        for p in pairs.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.0.as_ref() == p.0.as_ref() => *last = p,
+                _ => out.push(p),
+            }
+        }
+        *pairs = out;
+    }
+}
+
+/// Iterator over the pairs of a [`LabelSet`], in name order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    rest: &'a str,
+    remaining: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a str);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let (k, rest) = take_str(self.rest)?;
+        let (v, rest) = take_str(rest)?;
+        self.rest = rest;
+        self.remaining -= 1;
+        Some((k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 impl LabelSet {
     pub fn new() -> Self {
-        Self(BTreeMap::new())
+        Self::default()
+    }
+
+    /// Builds a set from pairs in any order; for a repeated name the last value wins (as map inserts do).
+    /// One allocation, no per-string copies beyond the packed text: the ingest path builds sets with this.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut pairs: Vec<(K, V)> = pairs.into_iter().collect();
+        canonicalise(&mut pairs);
+        Self { buf: encode(&pairs) }
+    }
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.iter().collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        for (k, v) in self.iter() {
+            match k.cmp(name) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => return Some(v),
+                std::cmp::Ordering::Greater => return None,
+            }
+        }
+        None
     }
 
     /// The value of `name`, or "" when absent: Alertmanager treats a missing label as the empty string.
@@ -64,32 +207,53 @@ impl LabelSet {
         self.get(name).unwrap_or("")
     }
 
+    /// Sets `name` to `value`; returns the previous value.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        self.0.insert(name.into(), value.into())
+        let (name, value) = (name.into(), value.into());
+        let mut pairs = self.pairs();
+        let old = match pairs.binary_search_by(|(k, _)| (*k).cmp(name.as_str())) {
+            Ok(i) => Some(std::mem::replace(&mut pairs[i].1, value.as_str()).to_owned()),
+            Err(i) => {
+                pairs.insert(i, (name.as_str(), value.as_str()));
+                None
+            }
+        };
+        let buf = encode(&pairs);
+        self.buf = buf;
+        old
     }
 
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name)
+        let mut pairs = self.pairs();
+        let i = pairs.binary_search_by(|(k, _)| (*k).cmp(name)).ok()?;
+        let (_, old) = pairs.remove(i);
+        let old = old.to_owned();
+        let buf = encode(&pairs);
+        self.buf = buf;
+        Some(old)
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.get(name).is_some()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        take_len(&self.buf).map_or(0, |(n, _)| n)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.buf.is_empty()
     }
 
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> Iter<'_> {
+        match take_len(&self.buf) {
+            Some((remaining, rest)) => Iter { rest, remaining },
+            None => Iter { rest: "", remaining: 0 },
+        }
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.iter().map(|(k, _)| k)
     }
 
     pub fn fingerprint(&self) -> Fingerprint {
@@ -98,7 +262,12 @@ impl LabelSet {
 
     /// Drops labels with an empty value, as Alertmanager does on ingest.
     pub fn remove_empty_values(&mut self) {
-        self.0.retain(|_, v| !v.is_empty());
+        if self.iter().all(|(_, v)| !v.is_empty()) {
+            return;
+        }
+        let pairs: Vec<(&str, &str)> = self.iter().filter(|(_, v)| !v.is_empty()).collect();
+        let buf = encode(&pairs);
+        self.buf = buf;
     }
 
     /// Validates names (per `mode`) and values, like `model.LabelSet.Validate`.
@@ -113,33 +282,73 @@ impl LabelSet {
 
     /// The subset of labels named in `names`; absent names are skipped.
     pub fn project<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> LabelSet {
-        let mut out = LabelSet::new();
-        for n in names {
-            if let Some(v) = self.0.get(n) {
-                out.0.insert(n.to_owned(), v.clone());
-            }
-        }
-        out
+        LabelSet::from_pairs(names.into_iter().filter_map(|n| self.get(n).map(|v| (n, v))))
     }
 
     pub fn into_inner(self) -> BTreeMap<String, String> {
-        self.0
+        self.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
     }
+}
 
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.0
+impl<'a> IntoIterator for &'a LabelSet {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// The order of the `BTreeMap` this type replaced: pairs compared lexicographically, name then value.
+impl PartialOrd for LabelSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LabelSet {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
     }
 }
 
 impl From<BTreeMap<String, String>> for LabelSet {
     fn from(m: BTreeMap<String, String>) -> Self {
-        Self(m)
+        let pairs: Vec<(&String, &String)> = m.iter().collect();
+        Self { buf: encode(&pairs) }
     }
 }
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for LabelSet {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        LabelSet::from_pairs(iter.into_iter().map(|(k, v)| (k.into(), v.into())))
+    }
+}
+
+/// A JSON object / YAML mapping of strings, as `BTreeMap<String, String>` serialises.
+impl serde::Serialize for LabelSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LabelSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = LabelSet;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<LabelSet, A::Error> {
+                let mut pairs: Vec<(String, String)> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(LabelSet::from_pairs(pairs))
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
 
@@ -250,6 +459,53 @@ mod tests {
         assert!(NameValidation::Utf8.is_valid("bad-name"));
         assert!(NameValidation::Utf8.is_valid("ünicode"));
         assert!(!NameValidation::Utf8.is_valid(""));
+    }
+
+    #[test]
+    fn packed_encoding_round_trips() {
+        let long = "x".repeat(70_000);
+        let mid = "é".repeat(600);
+        let mut set = ls(&[("b", "2"), ("a", ""), ("long", &long), ("mid", &mid), ("ü", "\u{0}\u{ffff}")]);
+        assert_eq!(set.len(), 5);
+        assert_eq!(set.get("long"), Some(long.as_str()));
+        assert_eq!(set.get("mid"), Some(mid.as_str()));
+        assert_eq!(set.get("a"), Some(""));
+        assert_eq!(set.get("zz"), None);
+        assert_eq!(set.names().collect::<Vec<_>>(), ["a", "b", "long", "mid", "ü"]);
+        assert_eq!(set.insert("b", "3"), Some("2".to_owned()));
+        assert_eq!(set.insert("c", "4"), None);
+        assert_eq!(set.remove("long"), Some(long.clone()));
+        assert_eq!(set.remove("long"), None);
+        set.remove_empty_values();
+        assert_eq!(set.iter().collect::<Vec<_>>(), [("b", "3"), ("c", "4"), ("mid", mid.as_str()), ("ü", "\u{0}\u{ffff}")]);
+        assert_eq!(set.iter().len(), 4);
+        let json = serde_json::to_string(&set).unwrap();
+        let back: LabelSet = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, set);
+        assert_eq!(set.clone().into_inner().len(), 4);
+        assert!(LabelSet::new().is_empty());
+        assert_eq!(LabelSet::new().iter().count(), 0);
+    }
+
+    #[test]
+    fn builds_like_a_map() {
+        // Last value of a repeated name wins, order of input does not matter, equality and hashing follow.
+        let a: LabelSet = [("b", "1"), ("a", "x"), ("b", "2")].into_iter().collect();
+        let b = LabelSet::from_pairs([("a", "x"), ("b", "2")]);
+        assert_eq!(a, b);
+        let mut c = LabelSet::new();
+        c.insert("b", "2");
+        c.insert("a", "x");
+        assert_eq!(a, c);
+        let map: BTreeMap<String, String> = [("a".into(), "x".into()), ("b".into(), "2".into())].into();
+        assert_eq!(LabelSet::from(map), a);
+        let d: LabelSet = serde_json::from_str(r#"{"b":"1","a":"x","b":"2"}"#).unwrap();
+        assert_eq!(d, a);
+        // Ordering as BTreeMap's: pairs compared lexicographically.
+        assert!(ls(&[("a", "1")]) < ls(&[("a", "2")]));
+        assert!(ls(&[("a", "1"), ("b", "1")]) > ls(&[("a", "1")]));
+        assert!(ls(&[("a", "9")]) < ls(&[("b", "1")]));
+        assert_eq!(a.project(["b", "zz"]), ls(&[("b", "2")]));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `dingtalk_configs` against a mock DingTalk robot on loopback that checks the access token and the signature
 //! (加签) as DingTalk does, and answers success, errcodes and rate limits.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 mod dingtalk_mock;
@@ -337,7 +338,9 @@ async fn migration_note_time_zone_idiom_renders() {
     let mock = robot(None, vec![]).await;
     let mut s = DingTalkSettings::new(mock.url(&format!("/robot/send?access_token={TOKEN}")));
     s.message_type = DingTalkMessageType::Text;
-    s.text = r#"{{ range .Alerts }}{{ .StartsAt | tz "Asia/Shanghai" | date "2006-01-02 15:04:05" }}{{ end }}"#.into();
+    s.text =
+        r#"{{ range .Alerts }}{{ .StartsAt | tz "Asia/Shanghai" | date "2006-01-02 15:04:05" }}{{ end }}"#
+            .into();
     dingtalk(s).notify(&ctx("ops"), &[firing("i1")]).await.unwrap();
     assert_eq!(mock.last().body["text"]["content"], "2024-06-01 07:00:00");
 }

@@ -1,5 +1,6 @@
 //! `feishu_configs` against a mock Feishu bot on loopback that verifies the body signature as Feishu does and
 //! answers in both response shapes (`StatusCode` and `code`), with errors and rate limits.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 mod dingtalk_mock;

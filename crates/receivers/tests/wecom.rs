@@ -1,5 +1,6 @@
 //! `wecom_configs` against a mock WeCom group robot on loopback that checks the key and the body as WeCom does
 //! (content limits included) and answers success, errcodes and rate limits.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 mod dingtalk_mock;

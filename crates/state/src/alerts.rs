@@ -9,7 +9,7 @@
 //! alert in once, subscribers and readers share it, and nothing on the path clones labels. No lock is ever held
 //! across an `.await` (the store has no async method at all).
 
-use crate::marker::Marker;
+use crate::marker::{AlertState, Marker};
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -46,7 +46,62 @@ pub struct AlertCounts {
 #[derive(Debug)]
 struct Entry {
     alert: Arc<Alert>,
-    marker: Marker,
+    marker: StoredMarker,
+}
+
+/// A [`Marker`] as the store keeps it: most alerts are neither silenced, inhibited nor muted, and a full marker
+/// (four `Vec`s, 112 bytes) in every map slot would cost more than the slot's alert pointer many times over. The
+/// common case is two words inline; only a marker with a non-empty list is boxed.
+#[derive(Debug)]
+enum StoredMarker {
+    Plain { state: AlertState, silences_version: u64 },
+    Full(Box<Marker>),
+}
+
+impl Default for StoredMarker {
+    fn default() -> Self {
+        StoredMarker::Plain { state: AlertState::default(), silences_version: 0 }
+    }
+}
+
+impl StoredMarker {
+    fn pack(m: Marker) -> Self {
+        if m.silenced_by.is_empty()
+            && m.inhibited_by.is_empty()
+            && m.muted_by.is_empty()
+            && m.pending_silences.is_empty()
+        {
+            StoredMarker::Plain { state: m.state, silences_version: m.silences_version }
+        } else {
+            StoredMarker::Full(Box::new(m))
+        }
+    }
+
+    /// Runs `f` on the marker without copying its lists (a plain marker is rebuilt on the stack, which allocates
+    /// nothing: empty `Vec`s own no memory).
+    fn with<R>(&self, f: impl FnOnce(&Marker) -> R) -> R {
+        match self {
+            StoredMarker::Plain { state, silences_version } => {
+                f(&Marker { state: *state, silences_version: *silences_version, ..Marker::default() })
+            }
+            StoredMarker::Full(m) => f(m),
+        }
+    }
+
+    fn to_marker(&self) -> Marker {
+        self.with(Marker::clone)
+    }
+
+    fn update(&mut self, f: impl FnOnce(&mut Marker)) {
+        let mut m = match std::mem::take(self) {
+            StoredMarker::Plain { state, silences_version } => {
+                Marker { state, silences_version, ..Marker::default() }
+            }
+            StoredMarker::Full(m) => *m,
+        };
+        f(&mut m);
+        *self = StoredMarker::pack(m);
+    }
 }
 
 /// Hashes a [`Fingerprint`] by folding a 64×64→128 multiply, so both the high bits (hashbrown's tags) and the low
@@ -184,7 +239,7 @@ impl AlertStore {
             }
             None => {
                 let stored = Arc::new(alert);
-                shard.insert(fp, Entry { alert: Arc::clone(&stored), marker: Marker::default() });
+                shard.insert(fp, Entry { alert: Arc::clone(&stored), marker: StoredMarker::default() });
                 (stored, PutOutcome::Created)
             }
         };
@@ -230,12 +285,12 @@ impl AlertStore {
 
     /// The stored alert and a copy of its marker.
     pub fn get_with_status(&self, fp: Fingerprint) -> Option<(Arc<Alert>, Marker)> {
-        self.shard(fp).read().get(&fp).map(|e| (Arc::clone(&e.alert), e.marker.clone()))
+        self.shard(fp).read().get(&fp).map(|e| (Arc::clone(&e.alert), e.marker.to_marker()))
     }
 
     /// `Marker.Status`: the marker of a stored alert, `unprocessed` with empty lists for an unknown fingerprint.
     pub fn status(&self, fp: Fingerprint) -> Marker {
-        self.shard(fp).read().get(&fp).map(|e| e.marker.clone()).unwrap_or_default()
+        self.shard(fp).read().get(&fp).map(|e| e.marker.to_marker()).unwrap_or_default()
     }
 
     /// Calls `f` for every stored alert (resolved ones included, until GC) with its marker, without cloning.
@@ -243,7 +298,7 @@ impl AlertStore {
     pub fn for_each(&self, mut f: impl FnMut(Fingerprint, &Arc<Alert>, &Marker)) {
         for shard in self.shards.iter() {
             for (fp, e) in shard.read().iter() {
-                f(*fp, &e.alert, &e.marker);
+                e.marker.with(|m| f(*fp, &e.alert, m));
             }
         }
     }
@@ -268,7 +323,7 @@ impl AlertStore {
     pub fn update_marker(&self, fp: Fingerprint, f: impl FnOnce(&mut Marker)) -> bool {
         match self.shard(fp).write().get_mut(&fp) {
             Some(e) => {
-                f(&mut e.marker);
+                e.marker.update(f);
                 true
             }
             None => false,
@@ -324,9 +379,9 @@ impl AlertStore {
                 return;
             }
             match m.state {
-                crate::marker::AlertState::Active => c.active += 1,
-                crate::marker::AlertState::Suppressed => c.suppressed += 1,
-                crate::marker::AlertState::Unprocessed => c.unprocessed += 1,
+                AlertState::Active => c.active += 1,
+                AlertState::Suppressed => c.suppressed += 1,
+                AlertState::Unprocessed => c.unprocessed += 1,
             }
         });
         c

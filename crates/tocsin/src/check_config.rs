@@ -41,7 +41,8 @@ pub fn run(files: &[PathBuf], mode: ParseMode, out: &mut impl Write) -> Result<(
         match std::fs::metadata(f) {
             Err(_) => return Err(CheckConfigError::NotExist(f.display().to_string())),
             Ok(m) if m.is_dir() => {
-                let name = f.file_name().map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into());
+                let name =
+                    f.file_name().map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into());
                 return Err(CheckConfigError::IsDirectory(name));
             }
             Ok(_) => {}
@@ -107,20 +108,11 @@ fn summary(config: &Config, out: &mut impl Write) -> Result<usize, CheckConfigEr
     }
 }
 
-/// `template.FromGlobs`: every glob must be valid and every file it matches readable. A glob matching nothing
-/// is fine, as upstream.
-// Hook: once tocsin-template lands, parse each file's text here so syntax errors fail like upstream's
-// `template: b.tmpl:2: unclosed action started at b.tmpl:1`.
+/// `template.FromGlobs`: every glob valid, every matched file readable and parsable (a glob matching nothing is
+/// fine, as upstream).
 fn check_templates(globs: &[PathBuf]) -> Result<(), String> {
-    for g in globs {
-        let pattern = g.to_string_lossy();
-        let paths = glob::glob(&pattern).map_err(|e| format!("syntax error in pattern: {e}"))?;
-        for p in paths {
-            let p = p.map_err(|e| e.to_string())?;
-            std::fs::read(&p).map_err(|e| format!("open {}: {e}", p.display()))?;
-        }
-    }
-    Ok(())
+    let globs: Vec<String> = globs.iter().map(|g| g.to_string_lossy().into_owned()).collect();
+    tocsin_template::Template::from_globs(&globs).map(drop).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -181,7 +173,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut out = Vec::new();
         let missing = dir.path().join("missing.yml");
-        let err = run(&[missing.clone()], ParseMode::default(), &mut out).expect_err("missing");
+        let err = run(std::slice::from_ref(&missing), ParseMode::default(), &mut out).expect_err("missing");
         assert_eq!(err.to_string(), format!("path '{}' does not exist", missing.display()));
         let err = run(&[dir.path().to_owned()], ParseMode::default(), &mut out).expect_err("dir");
         assert!(err.to_string().ends_with("' is a directory"), "{err}");

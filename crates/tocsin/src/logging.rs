@@ -42,7 +42,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
         let meta = event.metadata();
         let ts = SystemClock.now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         let file = meta.file().map(|f| f.rsplit('/').next().unwrap_or(f)).unwrap_or("?");

@@ -4,12 +4,18 @@
 //! The registry is created here and injected into every other component; nothing is global.
 
 use crate::version::{platform, BuildInfo};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use tocsin_config::{Config, Route};
+use tocsin_model::clock::SharedClock;
+use tocsin_state::{AlertState, AlertStore, Silences};
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -30,7 +36,8 @@ impl AppMetrics {
     pub fn register(registry: &mut Registry, build: &BuildInfo) -> Self {
         let m = AppMetrics::default();
         let build_info = Family::<Vec<(String, String)>, Gauge>::default();
-        let (goos, goarch) = platform().split_once('/').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap_or_default();
+        let (goos, goarch) =
+            platform().split_once('/').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap_or_default();
         build_info
             .get_or_create(&vec![
                 ("branch".to_owned(), build.branch.to_owned()),
@@ -68,7 +75,11 @@ impl AppMetrics {
             m.cluster_enabled.clone(),
         );
         registry.register("alertmanager_receivers", "Number of configured receivers.", m.receivers.clone());
-        registry.register("alertmanager_integrations", "Number of configured integrations.", m.integrations.clone());
+        registry.register(
+            "alertmanager_integrations",
+            "Number of configured integrations.",
+            m.integrations.clone(),
+        );
         registry.register(
             "alertmanager_inhibition_rules",
             "Number of configured inhibition rules.",
@@ -124,6 +135,71 @@ fn collect_receivers<'a>(route: &'a Route, out: &mut HashSet<&'a str>) {
     }
 }
 
+/// `alertmanager_alerts{state}`, `alertmanager_marked_alerts{state}` and `alertmanager_silences{state}`,
+/// computed at scrape time from the stores (upstream's `GaugeFunc`s), so ingest pays nothing for them.
+#[derive(Debug)]
+pub struct StateCollector {
+    pub alerts: Arc<AlertStore>,
+    pub silences: Arc<Silences>,
+    pub clock: SharedClock,
+}
+
+impl StateCollector {
+    pub fn register(self, registry: &mut Registry) {
+        registry.register_collector(Box::new(self));
+    }
+}
+
+fn encode_by_state(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    values: [(&str, usize); 3],
+) -> Result<(), std::fmt::Error> {
+    let mut metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (state, v) in values {
+        let labels = [("state", state)];
+        ConstGauge::new(v as i64).encode(metric.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+impl Collector for StateCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.clock.now();
+        let alerts = self.alerts.counts(now);
+        let (mut active, mut suppressed, mut unprocessed) = (0, 0, 0);
+        self.alerts.for_each(|_, _, marker| match marker.state {
+            AlertState::Active => active += 1,
+            AlertState::Suppressed => suppressed += 1,
+            AlertState::Unprocessed => unprocessed += 1,
+        });
+        encode_by_state(
+            &mut encoder,
+            "alertmanager_alerts",
+            "How many alerts by state.",
+            [
+                ("active", alerts.active),
+                ("suppressed", alerts.suppressed),
+                ("unprocessed", alerts.unprocessed),
+            ],
+        )?;
+        encode_by_state(
+            &mut encoder,
+            "alertmanager_marked_alerts",
+            "How many alerts by state are currently marked in the Alertmanager regardless of their expiry.",
+            [("active", active), ("suppressed", suppressed), ("unprocessed", unprocessed)],
+        )?;
+        let silences = self.silences.counts(now);
+        encode_by_state(
+            &mut encoder,
+            "alertmanager_silences",
+            "How many silences by state.",
+            [("active", silences.active), ("expired", silences.expired), ("pending", silences.pending)],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,15 +214,20 @@ mod tests {
 
     #[test]
     fn sizes_count_only_routed_receivers() {
-        let config = tocsin_config::load_str(CONFIG, Path::new("."), ParseMode::default()).expect("valid config");
-        assert_eq!(ConfigSizes::of(&config), ConfigSizes { receivers: 2, integrations: 2, inhibition_rules: 1 });
+        let config =
+            tocsin_config::load_str(CONFIG, Path::new("."), ParseMode::default()).expect("valid config");
+        assert_eq!(
+            ConfigSizes::of(&config),
+            ConfigSizes { receivers: 2, integrations: 2, inhibition_rules: 1 }
+        );
     }
 
     #[test]
     fn exposition_uses_upstream_names() {
         let mut registry = Registry::default();
         let m = AppMetrics::register(&mut registry, &crate::version::BUILD);
-        let config = tocsin_config::load_str(CONFIG, Path::new("."), ParseMode::default()).expect("valid config");
+        let config =
+            tocsin_config::load_str(CONFIG, Path::new("."), ParseMode::default()).expect("valid config");
         m.reload_succeeded(&config, 1_700_000_000.5);
         let mut text = String::new();
         encode(&mut text, &registry).expect("encode");
@@ -163,8 +244,22 @@ mod tests {
         }
         assert!(text.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))), "{text}");
         m.reload_failed();
+        let clock: SharedClock = Arc::new(tocsin_model::clock::SystemClock);
+        StateCollector {
+            alerts: Arc::new(AlertStore::new(clock.clone())),
+            silences: Arc::new(Silences::new(Default::default(), clock.clone())),
+            clock,
+        }
+        .register(&mut registry);
         let mut text = String::new();
         encode(&mut text, &registry).expect("encode");
         assert!(text.contains("alertmanager_config_last_reload_successful 0\n"), "{text}");
+        for want in [
+            "alertmanager_alerts{state=\"active\"} 0\n",
+            "alertmanager_marked_alerts{state=\"suppressed\"} 0\n",
+            "alertmanager_silences{state=\"expired\"} 0\n",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
     }
 }

@@ -7,9 +7,9 @@ use crate::metrics::AppMetrics;
 use parking_lot::{Mutex, RwLock};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tocsin_api::ConfigHandle;
 use tocsin_config::{Config, ConfigError, ParseMode};
 use tocsin_model::clock::SharedClock;
-use tokio::sync::watch;
 
 /// A subscriber that must accept a new configuration before it is published (upstream's "config change
 /// subscribers"): it rebuilds what depends on the config (templates, receivers, dispatcher, inhibitor). An error
@@ -33,7 +33,8 @@ pub struct Reloader {
     mode: ParseMode,
     metrics: AppMetrics,
     clock: SharedClock,
-    current: watch::Sender<Arc<Config>>,
+    /// Shared with the API, which reads it per request.
+    current: ConfigHandle,
     hooks: RwLock<Vec<ApplyHook>>,
     /// Serialises reloads: a SIGHUP and a `POST /-/reload` arriving together must not interleave.
     in_progress: Mutex<()>,
@@ -58,7 +59,7 @@ impl Reloader {
     ) -> Result<Reloader, ConfigError> {
         let config = Arc::new(load_logged(config_file, mode).inspect_err(|_| metrics.reload_failed())?);
         metrics.reload_succeeded(&config, unix_seconds(&clock));
-        let (current, _) = watch::channel(config);
+        let current = Arc::new(RwLock::new(config));
         Ok(Reloader {
             config_file: config_file.to_owned(),
             mode,
@@ -91,7 +92,7 @@ impl Reloader {
             return Err(ReloadError::Apply(e));
         }
         self.metrics.reload_succeeded(&config, unix_seconds(&self.clock));
-        self.current.send_replace(config);
+        *self.current.write() = config;
         Ok(())
     }
 
@@ -108,12 +109,12 @@ impl Reloader {
 
     /// The configuration in force.
     pub fn current(&self) -> Arc<Config> {
-        self.current.borrow().clone()
+        Arc::clone(&self.current.read())
     }
 
-    /// Follows the configuration in force (for readers that only need the latest, like the status endpoint).
-    pub fn subscribe(&self) -> watch::Receiver<Arc<Config>> {
-        self.current.subscribe()
+    /// The handle readers (the API) hold; it always points at the configuration in force.
+    pub fn handle(&self) -> ConfigHandle {
+        Arc::clone(&self.current)
     }
 
     pub fn config_file(&self) -> &Path {
@@ -125,6 +126,13 @@ impl Reloader {
             hook(config)?;
         }
         Ok(())
+    }
+}
+
+/// `POST /-/reload`. The file is small and read once per request, so it is read on the calling task.
+impl tocsin_api::Reloader for Reloader {
+    fn reload(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { Reloader::reload(self).map_err(|e| e.to_string()) })
     }
 }
 
@@ -173,7 +181,7 @@ mod tests {
     fn bad_reload_keeps_old_config_and_good_one_swaps() {
         let (_dir, path, metrics, clock) = setup(GOOD);
         let r = Reloader::load_initial(&path, ParseMode::default(), metrics.clone(), clock).expect("initial");
-        let mut rx = r.subscribe();
+        let handle = r.handle();
         assert_eq!(metrics.config_last_reload_successful.get(), 1);
         assert_eq!(metrics.config_last_reload_success_timestamp_seconds.get(), 1_700_000_000.0);
         let first_hash = metrics.config_hash.get();
@@ -183,7 +191,7 @@ mod tests {
         assert_eq!(err.to_string(), "undefined receiver \"nope\" used in route");
         assert_eq!(metrics.config_last_reload_successful.get(), 0);
         assert_eq!(r.current().route.receiver, "a");
-        assert!(!rx.has_changed().expect("sender alive"));
+        assert_eq!(handle.read().route.receiver, "a");
 
         std::fs::write(&path, GOOD2).expect("write");
         r.reload().expect("good config");
@@ -191,8 +199,7 @@ mod tests {
         assert_eq!(r.current().route.receiver, "b");
         assert_ne!(metrics.config_hash.get(), first_hash);
         assert_eq!(metrics.receivers.get(), 1);
-        assert!(rx.has_changed().expect("sender alive"));
-        assert_eq!(rx.borrow_and_update().route.receiver, "b");
+        assert_eq!(handle.read().route.receiver, "b");
     }
 
     #[test]
@@ -223,7 +230,8 @@ mod tests {
     #[test]
     fn invalid_initial_config_is_an_error() {
         let (_dir, path, metrics, clock) = setup(BAD);
-        let err = Reloader::load_initial(&path, ParseMode::default(), metrics.clone(), clock).expect_err("bad");
+        let err =
+            Reloader::load_initial(&path, ParseMode::default(), metrics.clone(), clock).expect_err("bad");
         assert_eq!(err.to_string(), "undefined receiver \"nope\" used in route");
         assert_eq!(metrics.config_last_reload_successful.get(), 0);
     }

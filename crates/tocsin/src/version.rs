@@ -59,7 +59,13 @@ impl BuildInfo {
 
     /// The `build_context` value of the second start-up line.
     pub fn build_context(&self) -> String {
-        format!("(go={}, platform={}, user={}, date={})", self.compiler, platform(), self.build_user, self.build_date)
+        format!(
+            "(go={}, platform={}, user={}, date={})",
+            self.compiler,
+            platform(),
+            self.build_user,
+            self.build_date
+        )
     }
 }
 
@@ -71,7 +77,10 @@ mod tests {
     fn version_block_shape() {
         let block = BUILD.print_block("tocsin");
         let first = block.lines().next().unwrap_or_default();
-        assert!(first.starts_with(&format!("tocsin, version {} (branch: ", env!("CARGO_PKG_VERSION"))), "{first}");
+        assert!(
+            first.starts_with(&format!("tocsin, version {} (branch: ", env!("CARGO_PKG_VERSION"))),
+            "{first}"
+        );
         assert_eq!(block.lines().count(), 5, "{block}");
         assert!(block.contains("  platform:         "), "{block}");
     }

@@ -87,19 +87,20 @@ pub async fn authenticate(
         }
         Mechanism::Login => {
             let mut reply = session.command("AUTH LOGIN\r\n").await?;
-            // At most a username and a password challenge; anything else is upstream's "unexpected" error.
-            for _ in 0..2 {
+            // Upstream answers only the exact prompts `Username:` / `Password:`; servers word them differently
+            // (aiosmtpd: `User Name`), so a prompt naming neither is answered by position: username, password.
+            for step in 0..2 {
                 if !reply.has_code(334) {
                     break;
                 }
                 let challenge = reply.first_word().and_then(decode).unwrap_or_default();
-                let answer = match String::from_utf8_lossy(&challenge).to_ascii_lowercase().as_str() {
-                    "username:" => &c.username,
-                    "password:" => &c.password,
-                    _ => {
-                        let _ = session.command("*\r\n").await;
-                        return Err(SmtpError::Transport("unexpected server challenge".to_owned()));
-                    }
+                let prompt = String::from_utf8_lossy(&challenge).to_ascii_lowercase();
+                let answer = if prompt.contains("user") {
+                    &c.username
+                } else if prompt.contains("pass") || step == 1 {
+                    &c.password
+                } else {
+                    &c.username
                 };
                 reply = session.command(format!("{}\r\n", encode(answer.as_bytes()))).await?;
             }

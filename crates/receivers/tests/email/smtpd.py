@@ -55,7 +55,7 @@ class Handler:
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
-            "tls": session.ssl is not None,
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
             "authenticated": bool(session.authenticated),
             "login": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
             "headers": [[k, str(v)] for k, v in msg.items()],

@@ -1,0 +1,266 @@
+//! Start-up and shutdown of one tocsin process, in the order of Alertmanager's `cmd/alertmanager/main.go`
+//! (reference §1.3): log the version, create the storage directory, silences and their maintenance, the alert
+//! store and its GC, metrics, the configuration, the API, then every HTTP listener. Nothing slow happens before
+//! the listeners are up, so the process is ready within milliseconds.
+//!
+//! Every failure is logged here, in upstream's words, before [`App::run`] returns it; the binary only maps an
+//! error to exit status 1.
+
+use crate::flags::Flags;
+use crate::limits::{effective_limit, limit_get, LimitMetrics};
+use crate::listen::{bind, ListenError};
+use crate::metrics::{AppMetrics, StateCollector};
+use crate::reload::Reloader;
+use crate::version::BUILD;
+use crate::{signals, web_url};
+use parking_lot::RwLock;
+use prometheus_client::registry::Registry;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tocsin_api::models::{ClusterState, ClusterStatus, PeerStatus, VersionInfo};
+use tocsin_api::{Api, ApiDeps, ApiOptions, ClusterDisabled, ClusterStatusSource, StaticClusterStatus};
+use tocsin_model::clock::{SharedClock, SystemClock};
+use tocsin_state::{AlertStore, SilenceLimits, Silences, SilencesOptions};
+use tokio::sync::watch;
+
+/// Why the process could not start (or keep) serving. Already logged when returned.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("unable to create data directory {}: {source}", path.display())]
+    Storage { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    ExternalUrl(#[from] web_url::WebUrlError),
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("loading configuration file: {0}")]
+    Config(#[from] tocsin_config::ConfigError),
+    #[error("{0}")]
+    Listen(#[from] ListenError),
+    #[error("installing signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// The application.
+#[derive(Debug)]
+pub struct App;
+
+impl App {
+    /// Runs until `shutdown` completes, then stops the listeners and returns `Ok` (exit status 0).
+    pub async fn run(
+        flags: Flags,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AppError> {
+        let clock: SharedClock = Arc::new(SystemClock);
+        let start_time = clock.now();
+        tracing::info!(version = %BUILD.info(), "Starting tocsin");
+        tracing::info!(build_context = %BUILD.build_context(), "Build context");
+        // Signal handlers before anything can take time, so an early SIGHUP cannot kill the process.
+        let hangup = signals::hangup()
+            .map_err(|e| log_err("Unable to install signal handlers", AppError::Signals(e)))?;
+
+        reject_unsupported(&flags)?;
+        create_storage(&flags)?;
+
+        let parse_mode = flags.parse_mode();
+        let silences = Arc::new(Silences::new(
+            SilencesOptions {
+                retention: flags.data_retention,
+                limits: SilenceLimits {
+                    max_silences: usize::try_from(flags.silences_max_silences).unwrap_or(0),
+                    max_silence_size_bytes: usize::try_from(flags.silences_max_silence_size_bytes)
+                        .unwrap_or(0),
+                },
+                names: parse_mode.name_validation(),
+            },
+            clock.clone(),
+        ));
+        let alerts = Arc::new(AlertStore::new(clock.clone()));
+        spawn_maintenance(flags.data_maintenance_interval, {
+            let (silences, clock) = (silences.clone(), clock.clone());
+            move || {
+                let removed = silences.gc(clock.now());
+                tracing::debug!(component = "silences", removed, "Running maintenance");
+            }
+        });
+        spawn_maintenance(flags.alerts_gc_interval, {
+            let (alerts, clock) = (alerts.clone(), clock.clone());
+            move || {
+                alerts.gc(clock.now());
+            }
+        });
+
+        let mut registry = Registry::default();
+        let app_metrics = AppMetrics::register(&mut registry, &BUILD);
+        app_metrics.cluster_enabled.set(i64::from(flags.cluster_listen_address.is_some()));
+        StateCollector { alerts: alerts.clone(), silences: silences.clone(), clock: clock.clone() }
+            .register(&mut registry);
+        let limit_metrics = LimitMetrics::register(&mut registry);
+        let registry = Arc::new(RwLock::new(registry));
+
+        let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
+        let external =
+            web_url::external_url(flags.web_external_url.as_deref(), flags.first_listen_address(), &hostname)
+                .map_err(|e| log_err("failed to determine external URL", e.into()))?;
+        let route_prefix = web_url::route_prefix(flags.web_route_prefix.as_deref(), &external);
+        tracing::debug!(external_url = %external, route_prefix = %route_prefix, "Web URLs");
+
+        let reloader =
+            Arc::new(Reloader::load_initial(&flags.config_file, parse_mode, app_metrics, clock.clone())?);
+        // Pipeline hook: the dispatcher and inhibitor are registered here with `reloader.on_apply(...)`, so
+        // they are built from the initial config now and rebuilt on every successful reload.
+
+        let api = Api::new(ApiDeps {
+            alerts,
+            silences,
+            config: reloader.handle(),
+            cluster: cluster_status(&flags, &clock),
+            reloader: reloader.clone(),
+            router: None,
+            registry,
+            version: version_info(),
+            start_time,
+            clock,
+            options: ApiOptions {
+                route_prefix,
+                parse_mode,
+                max_request_body_bytes: flags.web_max_request_body_bytes,
+            },
+        });
+        if !flags.web_timeout.is_zero() {
+            tracing::warn!(timeout = ?flags.web_timeout, "--web.timeout is accepted but not enforced yet");
+        }
+        let filter =
+            limit_get(effective_limit(flags.web_get_concurrency), limit_metrics, tocsin_api::routes(api));
+
+        let mut listeners = Vec::with_capacity(flags.web_listen_addresses.len());
+        for addr in &flags.web_listen_addresses {
+            let listener = bind(addr).await.map_err(|e| log_err("Listen error", e.into()))?;
+            let local = listener.local_addr().map_or_else(|_| addr.clone(), |a| a.to_string());
+            tracing::info!(address = %local, "Listening on");
+            tracing::info!(http2 = false, address = %local, "TLS is disabled.");
+            listeners.push(listener);
+        }
+        signals::reload_on_hangup(hangup, reloader);
+
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut servers = Vec::with_capacity(listeners.len());
+        for listener in listeners {
+            let mut stop = stop_rx.clone();
+            let server = warp::serve(filter.clone()).incoming(listener).graceful(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            servers.push(tokio::spawn(server.run()));
+        }
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        // Open keep-alive connections get a bounded grace period; the process exits regardless.
+        let drain = futures::future::join_all(servers);
+        if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+            tracing::warn!("Timed out waiting for HTTP connections to close");
+        }
+        Ok(())
+    }
+}
+
+fn log_err(msg: &'static str, err: AppError) -> AppError {
+    tracing::error!(err = %err, "{msg}");
+    err
+}
+
+/// Flags whose feature is not built yet: refusing to start beats silently serving without the TLS or basic auth
+/// the operator configured.
+fn reject_unsupported(flags: &Flags) -> Result<(), AppError> {
+    if flags.web_config_file.is_some() {
+        return Err(log_err(
+            "Unsupported flag",
+            AppError::Unsupported("--web.config.file (TLS and basic auth) is not supported yet"),
+        ));
+    }
+    if flags.web_systemd_socket {
+        return Err(log_err(
+            "Unsupported flag",
+            AppError::Unsupported("--web.systemd-socket is not supported yet"),
+        ));
+    }
+    Ok(())
+}
+
+/// `MkdirAll(--storage.path)`, then a write probe: finding a read-only directory now beats losing the silences
+/// snapshot at shutdown.
+fn create_storage(flags: &Flags) -> Result<(), AppError> {
+    let path = &flags.storage_path;
+    let fail =
+        |source| log_err("Unable to create data directory", AppError::Storage { path: path.clone(), source });
+    std::fs::create_dir_all(path).map_err(fail)?;
+    let probe = path.join(".tocsin-write-test");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Runs `task` every `period` (first run after one period); a zero period disables it.
+fn spawn_maintenance(period: Duration, task: impl Fn() + Send + 'static) {
+    if period.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            task();
+        }
+    });
+}
+
+/// Until gossip exists: "disabled" without `--cluster.listen-address`, else "ready" with this node as its only
+/// peer, named by a fresh ULID as upstream names peers.
+fn cluster_status(flags: &Flags, clock: &SharedClock) -> Arc<dyn ClusterStatusSource> {
+    let Some(listen) = &flags.cluster_listen_address else {
+        return Arc::new(ClusterDisabled);
+    };
+    let name = ulid(clock.now().timestamp_millis(), uuid::Uuid::new_v4().as_bytes());
+    let address = flags.cluster_advertise_address.clone().unwrap_or_else(|| listen.clone());
+    Arc::new(StaticClusterStatus(ClusterStatus {
+        name: Some(name.clone()),
+        peers: vec![PeerStatus { address, name }],
+        status: ClusterState::Ready,
+    }))
+}
+
+/// A ULID (`01ARZ3NDEKTSV4RRFFQ69G5FAV`): 48-bit millisecond time then 80 random bits, Crockford base32.
+fn ulid(millis: i64, random: &[u8; 16]) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let time = u128::from(u64::try_from(millis).unwrap_or(0) & 0xFFFF_FFFF_FFFF);
+    let mut rand = [0u8; 16];
+    rand[6..].copy_from_slice(&random[..10]);
+    let value = (time << 80) | u128::from_be_bytes(rand);
+    (0..26).rev().map(|i| char::from(ALPHABET[((value >> (i * 5)) & 31) as usize])).collect()
+}
+
+fn version_info() -> VersionInfo {
+    VersionInfo {
+        branch: BUILD.branch.to_owned(),
+        build_date: BUILD.build_date.to_owned(),
+        build_user: BUILD.build_user.to_owned(),
+        go_version: BUILD.compiler.to_owned(),
+        revision: BUILD.revision.to_owned(),
+        version: BUILD.version.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulid_shape() {
+        let id = ulid(1_469_918_176_385, &[0xff; 16]);
+        assert_eq!(id.len(), 26);
+        // Known time prefix from the ULID spec's example timestamp.
+        assert!(id.starts_with("01ARYZ6S41"), "{id}");
+        assert!(id.ends_with("ZZZZZZZZZZZZZZZZ"), "{id}");
+    }
+}
