@@ -2,7 +2,8 @@
 
 use crate::context::{invalid_labels, received_labels, Api};
 use crate::decode;
-use crate::error::{empty_response, json_response, ApiError};
+use crate::error::{empty_response, json_bytes, json_response, ApiError};
+use crate::render::{AlertView, JsonWriter};
 use crate::models::{AlertGroup, AlertStatus, GettableAlert, Millis, Receiver};
 use crate::query::Query;
 use bytes::Bytes;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use tocsin_model::matcher::compile_anchored;
 use tocsin_model::matcher::parse::parse_matcher;
 use tocsin_model::time::utc;
-use tocsin_model::{Alert, Fingerprint, MatchType, Matcher};
+use tocsin_model::{Alert, Fingerprint, LabelSet, MatchType, Matcher};
 use tocsin_state::{AlertState, IncomingAlert, Marker};
 use warp::http::{Response, StatusCode};
 
@@ -78,8 +79,14 @@ fn matches_filter_labels(matchers: &[Matcher], alert: &Alert) -> bool {
 
 /// Recomputes the silence part of an alert's status as upstream's API does before every read (`setAlertStatus`
 /// → `Silencer.Mutes`), so `silencedBy` is right without a pipeline; writes the marker back when it changed.
-fn refresh_silenced(api: &Api, fp: Fingerprint, alert: &Alert, marker: &mut Marker, now: DateTime<Utc>) {
-    let version = api.silences.version();
+fn refresh_silenced(
+    api: &Api,
+    version: u64,
+    fp: Fingerprint,
+    alert: &Alert,
+    marker: &mut Marker,
+    now: DateTime<Utc>,
+) {
     let (active, pending) = if marker.silences_version == version && marker.state != AlertState::Unprocessed {
         // Cache hit: only the silences seen last time can match, but their states may have moved with time.
         if marker.silenced_by.is_empty() && marker.pending_silences.is_empty() {
@@ -115,7 +122,9 @@ struct Entry {
 /// The alerts a query selects, sorted by fingerprint; `only` restricts to a set of fingerprints (groups).
 fn select(api: &Api, q: &AlertQuery, now: DateTime<Utc>) -> Vec<Entry> {
     let now_ts = utc(now);
-    let mut candidates = Vec::new();
+    // Read once: a silence created while this request runs is seen by the next one, as with a snapshot.
+    let version = api.silences.version();
+    let mut candidates = Vec::with_capacity(api.alerts.len());
     api.alerts.for_each(|fp, a, m| {
         if a.ends_at >= now_ts {
             candidates.push((fp, Arc::clone(a), m.clone()));
@@ -130,7 +139,7 @@ fn select(api: &Api, q: &AlertQuery, now: DateTime<Utc>) -> Vec<Entry> {
                 continue;
             }
         }
-        refresh_silenced(api, fp, &alert, &mut marker, now);
+        refresh_silenced(api, version, fp, &alert, &mut marker, now);
         if !q.keeps_status(&marker) || !matches_filter_labels(&q.matchers, &alert) {
             continue;
         }
@@ -162,12 +171,45 @@ fn render<'a>(e: &'a Entry, muted_by: &'a [String]) -> GettableAlert<'a> {
     }
 }
 
-/// `GET /api/v2/alerts`.
+/// `GET /api/v2/alerts`, written by hand into one buffer sized up front ([`crate::render`]).
 pub fn get_alerts(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiError> {
     let query = AlertQuery::parse(api, q)?;
     let entries = select(api, &query, api.clock.now());
-    let body: Vec<GettableAlert<'_>> = entries.iter().map(|e| render(e, NONE)).collect();
-    Ok(json_response(StatusCode::OK, &body))
+    let size: usize = 2 + entries.iter().map(estimate_size).sum::<usize>();
+    let mut w = JsonWriter::with_capacity(size);
+    w.buf.push(b'[');
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            w.buf.push(b',');
+        }
+        w.alert(&AlertView {
+            fp: e.fp,
+            alert: &e.alert,
+            receivers: &e.receivers,
+            inhibited_by: &e.marker.inhibited_by,
+            muted_by: NONE,
+            silenced_by: &e.marker.silenced_by,
+            state: e.marker.state.as_str(),
+        });
+    }
+    w.buf.push(b']');
+    Ok(json_bytes(StatusCode::OK, w.buf))
+}
+
+/// About the bytes [`JsonWriter::alert`] writes for `e` (exact unless strings need escaping).
+fn estimate_size(e: &Entry) -> usize {
+    // Keys, punctuation, fingerprint, three timestamps and the state: 250 bytes with UTC timestamps.
+    const FIXED: usize = 270;
+    let labels = |ls: &LabelSet| ls.iter().map(|(k, v)| k.len() + v.len() + 6).sum::<usize>();
+    let strings = |v: &[String]| v.iter().map(|s| s.len() + 3).sum::<usize>();
+    FIXED
+        + labels(&e.alert.labels)
+        + labels(&e.alert.annotations)
+        + e.alert.generator_url.len()
+        + 16
+        + e.receivers.iter().map(|r| r.len() + 12).sum::<usize>()
+        + strings(&e.marker.inhibited_by)
+        + strings(&e.marker.silenced_by)
 }
 
 /// `GET /api/v2/alerts/groups`: the router's groups, each with its alerts that pass the filters; groups left

@@ -17,6 +17,7 @@ pub mod error;
 pub mod general;
 pub mod models;
 pub mod query;
+pub mod render;
 pub mod routes;
 pub mod silences;
 

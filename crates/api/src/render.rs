@@ -17,7 +17,7 @@ use chrono::{Datelike, Timelike};
 pub struct JsonWriter {
     pub buf: Vec<u8>,
     /// The last timestamp written (instant and offset) and its rendering.
-    last_ts: Option<(Timestamp, [u8; 29], usize)>,
+    last_ts: Option<(Timestamp, [u8; 32], usize)>,
 }
 
 /// What one alert of the list renders from.
@@ -97,7 +97,7 @@ impl JsonWriter {
                 return;
             }
         }
-        let mut bytes = [0u8; 29];
+        let mut bytes = [0u8; 32];
         let n = match millis_fast(t, &mut bytes) {
             Some(n) => n,
             None => {
@@ -152,7 +152,7 @@ impl JsonWriter {
 
 /// Renders the common case (years 0-9999, whole-minute offsets) into `out` with quotes; `None` for the rest,
 /// which chrono formats.
-fn millis_fast(t: &Timestamp, out: &mut [u8; 29]) -> Option<usize> {
+fn millis_fast(t: &Timestamp, out: &mut [u8; 32]) -> Option<usize> {
     let off = t.offset().local_minus_utc();
     let l = t.naive_local();
     let year = l.year();
@@ -188,7 +188,7 @@ fn millis_fast(t: &Timestamp, out: &mut [u8; 29]) -> Option<usize> {
 }
 
 struct Cursor<'a> {
-    out: &'a mut [u8; 29],
+    out: &'a mut [u8; 32],
     n: usize,
 }
 

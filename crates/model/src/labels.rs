@@ -87,7 +87,14 @@ fn len_of_len(n: usize) -> usize {
 }
 
 /// Reads one length written by [`put_len`]; `None` only on a corrupt buffer (never produced).
+#[inline]
 fn take_len(s: &str) -> Option<(usize, &str)> {
+    // Lengths below 128 (nearly all) are one ASCII byte.
+    if let Some(&b) = s.as_bytes().first() {
+        if b < 0x80 {
+            return Some((usize::from(b), s.get(1..)?));
+        }
+    }
     let mut chars = s.chars();
     let c = chars.next()? as u32;
     if c != LEN_MARK {
@@ -100,6 +107,7 @@ fn take_len(s: &str) -> Option<(usize, &str)> {
     Some((n, chars.as_str()))
 }
 
+#[inline]
 fn take_str(s: &str) -> Option<(&str, &str)> {
     let (n, rest) = take_len(s)?;
     rest.split_at_checked(n)
@@ -191,6 +199,7 @@ impl LabelSet {
         self.iter().collect()
     }
 
+    #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
         for (k, v) in self.iter() {
             match k.cmp(name) {
@@ -245,6 +254,7 @@ impl LabelSet {
         self.buf.is_empty()
     }
 
+    #[inline]
     pub fn iter(&self) -> Iter<'_> {
         match take_len(&self.buf) {
             Some((remaining, rest)) => Iter { rest, remaining },

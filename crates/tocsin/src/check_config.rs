@@ -154,6 +154,17 @@ mod tests {
                            - 2 receivers\n - 2 templates\n  SUCCESS\n\n",
                 want_err: None,
             },
+            Case {
+                name: "template syntax error",
+                files: vec![
+                    ("t.yml", "route:\n  receiver: a\nreceivers:\n- name: a\ntemplates:\n- '*.tmpl'\n"),
+                    ("b.tmpl", "{{ define \"y\" }}hi{{ end \n"),
+                ],
+                want_out: "Checking '{dir}/t.yml'  SUCCESS\nFound:\n - global config\n - route\n - 0 inhibit rules\n \
+                           - 1 receivers\n - 1 templates\n  FAILED: template: b.tmpl:2: unclosed action started at \
+                           b.tmpl:1\n\n",
+                want_err: Some("failed to validate 1 file(s)"),
+            },
         ];
         for c in cases {
             let dir = tempfile::tempdir().expect("tempdir");

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod check_config;
+pub mod cluster;
 pub mod flags;
 pub mod limits;
 pub mod listen;
