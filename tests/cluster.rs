@@ -13,6 +13,12 @@ use tokio::time::Instant;
 const PEER_TIMEOUT: Duration = Duration::from_secs(1);
 const GROUP_WAIT: Duration = Duration::from_secs(1);
 
+/// The webhook sink; also installs the TLS crypto provider reqwest needs (it is built without a default one).
+async fn sink() -> Sink {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Sink::start().await
+}
+
 fn config(sink: &Sink) -> String {
     format!(
         r#"
@@ -132,7 +138,7 @@ const QUIET: Duration = Duration::from_secs(4);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_send_exactly_one_notification_per_group() {
-    let sink = Sink::start().await;
+    let sink = sink().await;
     let cluster = Cluster::start(2, &sink).await;
     cluster.post_alerts_everywhere(&json!([alert("A"), alert("B")])).await;
     let got = sink.wait_for(2, Duration::from_secs(10)).await;
@@ -145,7 +151,7 @@ async fn two_nodes_send_exactly_one_notification_per_group() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_send_exactly_one() {
-    let sink = Sink::start().await;
+    let sink = sink().await;
     let cluster = Cluster::start(3, &sink).await;
     cluster.post_alerts_everywhere(&json!([alert("A")])).await;
     assert_eq!(sink.wait_for(1, Duration::from_secs(10)).await.len(), 1, "logs:\n{}", cluster.logs());
@@ -155,7 +161,7 @@ async fn three_nodes_send_exactly_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survivor_notifies_after_kill_9_of_position_0() {
-    let sink = Sink::start().await;
+    let sink = sink().await;
     let mut cluster = Cluster::start(2, &sink).await;
     let first = cluster.first().await;
     let victim = cluster.nodes.remove(first);
@@ -173,7 +179,7 @@ async fn survivor_notifies_after_kill_9_of_position_0() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silence_propagates_suppresses_and_expires() {
-    let sink = Sink::start().await;
+    let sink = sink().await;
     let cluster = Cluster::start(2, &sink).await;
     let (a, b) = (&cluster.nodes[0], &cluster.nodes[1]);
     let client = reqwest::Client::new();
@@ -230,7 +236,7 @@ async fn silence_propagates_suppresses_and_expires() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_receiver_does_not_cause_a_duplicate() {
-    let sink = Sink::start().await;
+    let sink = sink().await;
     // Position 0's send takes twice the peer timeout: upstream's position 1 would send a duplicate.
     sink.set_delay(PEER_TIMEOUT * 2);
     let cluster = Cluster::start(2, &sink).await;

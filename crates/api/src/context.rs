@@ -55,6 +55,13 @@ pub trait Reloader: Send + Sync + std::fmt::Debug {
     fn reload(&self) -> BoxFuture<'_, Result<(), String>>;
 }
 
+/// Durable storage of silences: `POST /api/v2/silences` and `DELETE /api/v2/silence/{id}` answer only once the
+/// change is on disk (the app plugs in `--storage.path`'s log; without one a change is acknowledged from memory).
+pub trait SilenceSync: Send + Sync + std::fmt::Debug {
+    /// Resolves once every silence change made so far is durable; the error becomes a 500.
+    fn sync(&self) -> BoxFuture<'_, Result<(), String>>;
+}
+
 /// One aggregation group as the dispatcher sees it; the API renders its alerts from the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupSnapshot {
@@ -90,7 +97,8 @@ impl ConfigRouter {
 
 impl Router for ConfigRouter {
     fn receivers(&self, labels: &LabelSet) -> Vec<String> {
-        let config = Arc::clone(&self.config.read());
+        // Under the read lock rather than cloning the `Arc`: this runs once per alert of a GET.
+        let config = self.config.read();
         config.route.match_labels(labels).into_iter().map(|r| r.receiver.clone()).collect()
     }
 }
@@ -198,11 +206,18 @@ pub struct Api {
     pub start_time: DateTime<Utc>,
     pub clock: SharedClock,
     pub options: ApiOptions,
+    /// Awaited after every silence change before answering ([`SilenceSync`]).
+    pub silence_sync: Option<Arc<dyn SilenceSync>>,
 }
 
 impl Api {
     /// Builds the context and registers the API's counters in `deps.registry`.
     pub fn new(deps: ApiDeps) -> Arc<Api> {
+        Self::with_silence_sync(deps, None)
+    }
+
+    /// [`Api::new`] with durable silence writes: changes are acknowledged only after `sync` resolves.
+    pub fn with_silence_sync(deps: ApiDeps, silence_sync: Option<Arc<dyn SilenceSync>>) -> Arc<Api> {
         let metrics = ApiMetrics::register(&mut deps.registry.write());
         let router = deps.router.unwrap_or_else(|| Arc::new(ConfigRouter::new(Arc::clone(&deps.config))));
         let mut options = deps.options;
@@ -220,6 +235,7 @@ impl Api {
             start_time: deps.start_time,
             clock: deps.clock,
             options,
+            silence_sync,
         })
     }
 

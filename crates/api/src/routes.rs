@@ -156,7 +156,7 @@ where
         "/silences" => match *m {
             Method::GET => silences::get_silences(api, &q),
             Method::POST => match read_json_body(api, req, body).await {
-                Ok(b) => silences::post_silence(api, &b),
+                Ok(b) => silences::post_silence(api, &b).await,
                 Err(e) => Err(e),
             },
             _ => not_allowed(&["GET", "POST"]),
@@ -166,7 +166,7 @@ where
                 let id = percent_decode(id);
                 match *m {
                     Method::GET => silences::get_silence(api, &id),
-                    Method::DELETE => silences::delete_silence(api, &id),
+                    Method::DELETE => silences::delete_silence(api, &id).await,
                     _ => not_allowed(&["DELETE", "GET"]),
                 }
             }

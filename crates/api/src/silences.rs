@@ -26,7 +26,7 @@ pub fn get_silences(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiError> {
 const GO_ZERO_UNIX: i64 = -62_135_596_800;
 
 /// `POST /api/v2/silences`: create, or update (in place or as a new silence) when `id` is set.
-pub fn post_silence(api: &Api, body: &[u8]) -> Result<Response<Bytes>, ApiError> {
+pub async fn post_silence(api: &Api, body: &[u8]) -> Result<Response<Bytes>, ApiError> {
     let p = decode::postable_silence(body)?;
     let post = PostableSilence {
         id: p.id,
@@ -45,11 +45,22 @@ pub fn post_silence(api: &Api, body: &[u8]) -> Result<Response<Bytes>, ApiError>
         comment: p.comment,
     };
     match api.silences.set(post) {
-        Ok(id) => Ok(json_response(StatusCode::OK, &PostSilenceResponse { silence_id: id })),
+        Ok(id) => {
+            durable(api).await?;
+            Ok(json_response(StatusCode::OK, &PostSilenceResponse { silence_id: id }))
+        }
         Err(e @ SilenceError::NotFound) => {
             Err(ApiError::Handler { status: StatusCode::NOT_FOUND, message: e.to_string() })
         }
         Err(e) => Err(ApiError::bad_request(e.to_string())),
+    }
+}
+
+/// Waits until the change just made is on disk (when the app has storage), so a 200 survives `kill -9`.
+async fn durable(api: &Api) -> Result<(), ApiError> {
+    match &api.silence_sync {
+        Some(s) => s.sync().await.map_err(ApiError::internal),
+        None => Ok(()),
     }
 }
 
@@ -98,10 +109,13 @@ pub fn get_silence(api: &Api, id: &str) -> Result<Response<Bytes>, ApiError> {
 }
 
 /// `DELETE /api/v2/silence/{id}`: expire; 404 (empty) when unknown, as 0.26+.
-pub fn delete_silence(api: &Api, id: &str) -> Result<Response<Bytes>, ApiError> {
+pub async fn delete_silence(api: &Api, id: &str) -> Result<Response<Bytes>, ApiError> {
     check_id(id)?;
     match api.silences.expire(id) {
-        Ok(()) => Ok(empty_response(StatusCode::OK)),
+        Ok(()) => {
+            durable(api).await?;
+            Ok(empty_response(StatusCode::OK))
+        }
         Err(SilenceError::NotFound) => Err(ApiError::Empty(StatusCode::NOT_FOUND)),
         Err(e) => Err(ApiError::internal(e.to_string())),
     }

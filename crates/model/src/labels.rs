@@ -87,14 +87,18 @@ fn len_of_len(n: usize) -> usize {
 }
 
 /// Reads one length written by [`put_len`]; `None` only on a corrupt buffer (never produced).
-#[inline]
+#[inline(always)]
 fn take_len(s: &str) -> Option<(usize, &str)> {
     // Lengths below 128 (nearly all) are one ASCII byte.
-    if let Some(&b) = s.as_bytes().first() {
-        if b < 0x80 {
-            return Some((usize::from(b), s.get(1..)?));
-        }
+    match s.as_bytes().first() {
+        Some(&b) if b < 0x80 => Some((usize::from(b), s.get(1..)?)),
+        _ => take_long_len(s),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn take_long_len(s: &str) -> Option<(usize, &str)> {
     let mut chars = s.chars();
     let c = chars.next()? as u32;
     if c != LEN_MARK {
@@ -107,7 +111,7 @@ fn take_len(s: &str) -> Option<(usize, &str)> {
     Some((n, chars.as_str()))
 }
 
-#[inline]
+#[inline(always)]
 fn take_str(s: &str) -> Option<(&str, &str)> {
     let (n, rest) = take_len(s)?;
     rest.split_at_checked(n)

@@ -1,11 +1,17 @@
 //! `build`: a receiver's config → its integrations. One line per integration type; adding one touches its
 //! config struct, its module here, this match, and its conformance test.
 
+use crate::dingtalk::DingTalk;
+use crate::email::{Email, EmailSettings};
+use crate::feishu::Feishu;
 use crate::unimplemented::Unimplemented;
 use crate::webhook::{Webhook, WebhookSettings};
+use crate::wecom::Wecom;
 use std::sync::Arc;
 use tocsin_config::{IntegrationRef, Receiver};
+use tocsin_model::clock::SharedClock;
 use tocsin_pipeline::notifier::Notifier;
+use tocsin_template::Template;
 
 /// One configured integration, identified upstream-style as `<receiver>/<kind>/<index>`.
 #[derive(Debug, Clone)]
@@ -17,15 +23,31 @@ pub struct Integration {
     pub notifier: Arc<dyn Notifier>,
 }
 
+impl From<Integration> for tocsin_pipeline::Integration {
+    /// The pipeline's view of the same integration (name and index identify it in the notification log).
+    fn from(i: Integration) -> Self {
+        tocsin_pipeline::Integration::new(i.kind, u32::try_from(i.index).unwrap_or(u32::MAX), i.notifier)
+    }
+}
+
 /// All integrations of `receiver`, in the receiver's declaration order. Never fails: types not implemented yet
 /// become [`Unimplemented`], which fails at send time, so every config Alertmanager accepts loads.
-pub fn build(receiver: &Receiver) -> Vec<Integration> {
+///
+/// `template` is the application's template set (defaults plus the config's `templates:` files), rebuilt on
+/// every reload; `clock` signs requests (DingTalk, Feishu) and dates emails.
+pub fn build(receiver: &Receiver, template: &Arc<Template>, clock: &SharedClock) -> Vec<Integration> {
     receiver
         .integrations()
         .into_iter()
         .map(|i| {
             let notifier: Arc<dyn Notifier> = match i.config {
                 IntegrationRef::Webhook(c) => Arc::new(Webhook::new(WebhookSettings::from_config(c))),
+                IntegrationRef::Email(c) => {
+                    Arc::new(Email::new(EmailSettings::from_config(c), template.clone(), clock.clone()))
+                }
+                IntegrationRef::DingTalk(c) => Arc::new(DingTalk::from_config(c, template.clone(), clock.clone())),
+                IntegrationRef::Wecom(c) => Arc::new(Wecom::from_config(c, template.clone())),
+                IntegrationRef::Feishu(c) => Arc::new(Feishu::from_config(c, template.clone(), clock.clone())),
                 other => Arc::new(Unimplemented::new(other.type_name(), other.send_resolved())),
             };
             Integration { kind: i.type_name(), index: i.index, notifier }

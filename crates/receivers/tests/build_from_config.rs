@@ -39,7 +39,9 @@ receivers:
         url = sink.url("/inline")
     );
     let cfg = tocsin_config::load_str(&yml, dir.path(), ParseMode::default()).unwrap();
-    let built = tocsin_receivers::build(&cfg.receivers[0]);
+    let template = std::sync::Arc::new(tocsin_template::Template::with_defaults());
+    let clock: tocsin_model::clock::SharedClock = std::sync::Arc::new(tocsin_model::clock::SystemClock);
+    let built = tocsin_receivers::build(&cfg.receivers[0], &template, &clock);
     let ids: Vec<_> = built.iter().map(|i| (i.kind, i.index)).collect();
     assert_eq!(ids, [("pagerduty", 0), ("webhook", 0), ("webhook", 1)]);
 

@@ -190,7 +190,8 @@ async fn implicit_tls_on_port_465() {
     }
     install_crypto();
     let pki = Pki::new();
-    let Some(smtpd) = Smtpd::start(Opts { mode: Mode::Implicit, cert: pki.cert(), port: 465, ..Opts::default() })
+    let Some(smtpd) =
+        Smtpd::start(Opts { mode: Mode::Implicit, cert: pki.cert(), port: 465, ..Opts::default() })
     else {
         eprintln!("skipped: cannot bind 127.0.0.1:465 (needs privileges or the port is taken)");
         return;
@@ -340,7 +341,12 @@ async fn template_and_address_errors_are_permanent() {
     }
     let cases = [
         Case { name: "bad to template", from: FROM, to: "{{ .Nope", want_prefix: "execute 'to' template: " },
-        Case { name: "bad from address", from: "not an address", to: "a@b.c", want_prefix: "parse 'from' addresses: " },
+        Case {
+            name: "bad from address",
+            from: "not an address",
+            to: "a@b.c",
+            want_prefix: "parse 'from' addresses: ",
+        },
         Case {
             name: "two from addresses",
             from: "a@b.c, d@e.f",
@@ -354,5 +360,64 @@ async fn template_and_address_errors_are_permanent() {
         let e = send(s).await.unwrap_err();
         assert!(e.message.starts_with(c.want_prefix), "{}: {}", c.name, e.message);
         assert_eq!(e.retry, Retry::No, "{}", c.name);
+    }
+}
+
+#[tokio::test]
+async fn built_from_yaml_with_global_smtp_settings() {
+    if !server::available() {
+        return;
+    }
+    let smtpd =
+        Smtpd::start(Opts { auth: Some(("alice".into(), "file-pass".into())), ..Opts::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("smtp-password"), "file-pass\n").unwrap();
+    let yml = format!(
+        r#"
+global:
+  smtp_smarthost: '127.0.0.1:{port}'
+  smtp_from: 'Global <global@example.com>'
+  smtp_hello: tocsin.test
+  smtp_auth_username: alice
+  smtp_auth_password_file: smtp-password
+  smtp_require_tls: false
+route:
+  receiver: mail
+receivers:
+  - name: mail
+    email_configs:
+      - to: 'ops@example.com'
+        headers:
+          subject: 'lower-case key {{{{ .Status }}}}'
+        text: 'text {{{{ .CommonLabels.instance }}}}'
+"#,
+        port = smtpd.port
+    );
+    let cfg = tocsin_config::load_str(&yml, dir.path(), tocsin_config::ParseMode::default()).unwrap();
+    let template = Arc::new(Template::with_defaults());
+    let clock: tocsin_model::clock::SharedClock = Arc::new(ManualClock::new(common::now()));
+    let built = tocsin_receivers::build(&cfg.receivers[0], &template, &clock);
+    assert_eq!(built.len(), 1);
+    assert_eq!(built[0].kind, "email");
+    assert!(!built[0].notifier.send_resolved(), "email's send_resolved defaults to false");
+    built[0].notifier.notify(&ctx("mail"), &[firing("i1")]).await.unwrap();
+    let m = &smtpd.received()[0];
+    assert_eq!(m.meta["login"], "alice");
+    assert_eq!(m.meta["mail_from"], "global@example.com");
+    assert_eq!(m.header("From").as_deref(), Some("Global <global@example.com>"));
+    assert_eq!(m.header("Subject").as_deref(), Some("lower-case key firing"));
+    let parts: Vec<String> = m.parts().into_iter().map(|p| p.0).collect();
+    assert_eq!(parts, ["text/plain", "text/html"]);
+}
+
+#[test]
+fn the_example_config_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/email.yml");
+    let cfg = tocsin_config::load(std::path::Path::new(path), tocsin_config::ParseMode::default()).unwrap();
+    let template = Arc::new(Template::with_defaults());
+    let clock: tocsin_model::clock::SharedClock = Arc::new(ManualClock::new(common::now()));
+    for r in &cfg.receivers {
+        let built = tocsin_receivers::build(r, &template, &clock);
+        assert!(built.iter().all(|i| i.kind == "email" && format!("{:?}", i.notifier).starts_with("Email")));
     }
 }

@@ -10,6 +10,7 @@ use crate::flags::Flags;
 use crate::limits::{effective_limit, limit_get, LimitMetrics};
 use crate::listen::{bind, ListenError};
 use crate::metrics::{AppMetrics, StateCollector};
+use crate::notify::{LivePipeline, NotifyDeps};
 use crate::reload::Reloader;
 use crate::version::BUILD;
 use crate::{signals, web_url};
@@ -21,7 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tocsin_api::models::{ClusterState, ClusterStatus, PeerStatus, VersionInfo};
 use tocsin_api::{Api, ApiDeps, ApiOptions, ClusterDisabled, ClusterStatusSource, StaticClusterStatus};
+use tocsin_api::context::SilenceSync;
 use tocsin_model::clock::{SharedClock, SystemClock};
+use tocsin_pipeline::retry::SeededJitter;
+use tocsin_pipeline::{Peer, SingleNode};
+use tocsin_state::nflog::NotificationLog;
+use tocsin_state::storage::{Storage, StorageError, StorageOptions};
 use tocsin_state::{AlertStore, SilenceLimits, Silences, SilencesOptions};
 use tokio::sync::watch;
 
@@ -40,6 +46,11 @@ pub enum AppError {
     Listen(#[from] ListenError),
     #[error("installing signal handlers: {0}")]
     Signals(std::io::Error),
+    #[error("{0}")]
+    OpenStorage(#[from] StorageError),
+    /// The configuration loaded but the pipeline could not be built from it (templates).
+    #[error("{0}")]
+    Apply(String),
 }
 
 /// The application.
@@ -76,14 +87,13 @@ impl App {
             },
             clock.clone(),
         ));
+        let nflog = Arc::new(NotificationLog::new(flags.data_retention));
+        // Before gossip is wired, so replayed records are not re-broadcast.
+        let storage = open_storage(&flags, &silences, &nflog, &clock).await?;
+        // Storage maintenance GCs silences and the nflog (`--data.retention`), then compacts both.
+        let maintenance = (!flags.data_maintenance_interval.is_zero())
+            .then(|| storage.spawn_maintenance(flags.data_maintenance_interval));
         let alerts = Arc::new(AlertStore::new(clock.clone()));
-        spawn_maintenance(flags.data_maintenance_interval, {
-            let (silences, clock) = (silences.clone(), clock.clone());
-            move || {
-                let removed = silences.gc(clock.now());
-                tracing::debug!(component = "silences", removed, "Running maintenance");
-            }
-        });
         spawn_maintenance(flags.alerts_gc_interval, {
             let (alerts, clock) = (alerts.clone(), clock.clone());
             move || {
@@ -97,6 +107,7 @@ impl App {
         StateCollector { alerts: alerts.clone(), silences: silences.clone(), clock: clock.clone() }
             .register(&mut registry);
         let limit_metrics = LimitMetrics::register(&mut registry);
+        let pipeline_metrics = Arc::new(tocsin_pipeline::Metrics::register(&mut registry));
         let registry = Arc::new(RwLock::new(registry));
 
         let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
@@ -108,31 +119,57 @@ impl App {
 
         let reloader =
             Arc::new(Reloader::load_initial(&flags.config_file, parse_mode, app_metrics, clock.clone())?);
-        // Pipeline hook: the dispatcher and inhibitor are registered here with `reloader.on_apply(...)`, so
-        // they are built from the initial config now and rebuilt on every successful reload.
+        // Cluster hook: with gossip, `peer` is the cluster's position and settling (ClusterRuntime::peer).
+        let peer: Arc<dyn Peer> = Arc::new(SingleNode);
+        let pipeline = Arc::new(LivePipeline::new(NotifyDeps {
+            clock: clock.clone(),
+            alerts: alerts.clone(),
+            silences: silences.clone(),
+            nflog: nflog.clone(),
+            peer,
+            peer_timeout: flags.cluster_peer_timeout,
+            retention: flags.data_retention,
+            external_url: external.to_string(),
+            // Seeded per process, so the nodes of a cluster do not retry in lockstep.
+            jitter: Arc::new(SeededJitter::new(uuid::Uuid::new_v4().as_u64_pair().0)),
+            metrics: pipeline_metrics,
+        }));
+        // Built from the initial config now and rebuilt on every successful reload.
+        reloader
+            .on_apply(Box::new({
+                let pipeline = pipeline.clone();
+                move |config| pipeline.apply(config)
+            }))
+            .map_err(|e| log_err("Loading configuration file failed", AppError::Apply(e)))?;
 
-        let api = Api::new(ApiDeps {
-            alerts,
-            silences,
-            config: reloader.handle(),
-            cluster: cluster_status(&flags, &clock),
-            reloader: reloader.clone(),
-            router: None,
-            registry,
-            version: version_info(),
-            start_time,
-            clock,
-            options: ApiOptions {
-                route_prefix,
-                parse_mode,
-                max_request_body_bytes: flags.web_max_request_body_bytes,
+        let api = Api::with_silence_sync(
+            ApiDeps {
+                alerts,
+                silences,
+                config: reloader.handle(),
+                cluster: cluster_status(&flags, &clock),
+                reloader: reloader.clone(),
+                router: Some(pipeline.clone()),
+                registry,
+                version: version_info(),
+                start_time,
+                clock,
+                options: ApiOptions {
+                    route_prefix: route_prefix.clone(),
+                    parse_mode,
+                    max_request_body_bytes: flags.web_max_request_body_bytes,
+                },
             },
-        });
+            Some(Arc::new(StorageSync(storage.clone()))),
+        );
         if !flags.web_timeout.is_zero() {
             tracing::warn!(timeout = ?flags.web_timeout, "--web.timeout is accepted but not enforced yet");
         }
-        let filter =
-            limit_get(effective_limit(flags.web_get_concurrency), limit_metrics, tocsin_api::routes(api));
+        let prefix = tocsin_api::normalise_prefix(&route_prefix);
+        let filter = crate::web::routes(
+            &prefix,
+            limit_get(effective_limit(flags.web_get_concurrency), limit_metrics, tocsin_api::routes(api)),
+        );
 
         let mut listeners = Vec::with_capacity(flags.web_listen_addresses.len());
         for addr in &flags.web_listen_addresses {
@@ -155,10 +192,21 @@ impl App {
         }
         shutdown.await;
         let _ = stop_tx.send(true);
+        pipeline.stop();
         // Open keep-alive connections get a bounded grace period; the process exits regardless.
         let drain = futures::future::join_all(servers);
         if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
             tracing::warn!("Timed out waiting for HTTP connections to close");
+        }
+        if let Some(m) = maintenance {
+            m.abort();
+        }
+        // Everything acknowledged is already on disk; the snapshot only makes the next start replay nothing.
+        if let Err(err) = storage.flush_and_snapshot().await {
+            tracing::error!(%err, "Writing the final snapshot failed");
+        }
+        if let Err(err) = storage.close().await {
+            tracing::error!(%err, "Closing storage failed");
         }
         Ok(())
     }
@@ -198,6 +246,36 @@ fn create_storage(flags: &Flags) -> Result<(), AppError> {
     std::fs::write(&probe, b"").map_err(fail)?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// Opens `--storage.path` (recovery, or adoption of Alertmanager's files) and loads it into the stores.
+async fn open_storage(
+    flags: &Flags,
+    silences: &Arc<Silences>,
+    nflog: &Arc<NotificationLog>,
+    clock: &SharedClock,
+) -> Result<Arc<Storage>, AppError> {
+    let opts = StorageOptions::new(flags.storage_path.clone());
+    let (silences, nflog, clock) = (silences.clone(), nflog.clone(), clock.clone());
+    let opened = tokio::task::spawn_blocking(move || Storage::open(&opts, silences, nflog, clock))
+        .await
+        .map_err(|e| StorageError::Io {
+            op: "open",
+            path: flags.storage_path.clone(),
+            reason: e.to_string(),
+        })
+        .and_then(|r| r);
+    opened.map(Arc::new).map_err(|e| log_err("Unable to open storage", e.into()))
+}
+
+/// The API's silence writes wait for the storage's group commit.
+#[derive(Debug)]
+struct StorageSync(Arc<Storage>);
+
+impl SilenceSync for StorageSync {
+    fn sync(&self) -> futures::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.0.silences().sync().await.map_err(|e| e.to_string()) })
+    }
 }
 
 /// Runs `task` every `period` (first run after one period); a zero period disables it.

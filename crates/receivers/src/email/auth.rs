@@ -50,11 +50,17 @@ pub fn choose(offered: &[String], c: &Credentials) -> Result<Option<Mechanism>, 
     let mut errs = Vec::new();
     for mech in offered {
         match mech.as_str() {
-            "CRAM-MD5" if c.secret.is_empty() => errs.push("missing secret for CRAM-MD5 auth mechanism".to_owned()),
+            "CRAM-MD5" if c.secret.is_empty() => {
+                errs.push("missing secret for CRAM-MD5 auth mechanism".to_owned())
+            }
             "CRAM-MD5" => return Ok(Some(Mechanism::CramMd5)),
-            "PLAIN" if c.password.is_empty() => errs.push("missing password for PLAIN auth mechanism".to_owned()),
+            "PLAIN" if c.password.is_empty() => {
+                errs.push("missing password for PLAIN auth mechanism".to_owned())
+            }
             "PLAIN" => return Ok(Some(Mechanism::Plain)),
-            "LOGIN" if c.password.is_empty() => errs.push("missing password for LOGIN auth mechanism".to_owned()),
+            "LOGIN" if c.password.is_empty() => {
+                errs.push("missing password for LOGIN auth mechanism".to_owned())
+            }
             "LOGIN" => return Ok(Some(Mechanism::Login)),
             _ => {}
         }
@@ -175,7 +181,12 @@ mod tests {
     use super::*;
 
     fn creds(user: &str, pass: &str, secret: &str) -> Credentials {
-        Credentials { username: user.into(), password: pass.into(), secret: secret.into(), identity: String::new() }
+        Credentials {
+            username: user.into(),
+            password: pass.into(),
+            secret: secret.into(),
+            identity: String::new(),
+        }
     }
 
     #[test]
@@ -188,22 +199,44 @@ mod tests {
         }
         let cases = [
             Case { name: "no username", offered: &["PLAIN"], creds: creds("", "p", ""), want: Ok(None) },
-            Case { name: "plain", offered: &["PLAIN", "LOGIN"], creds: creds("u", "p", ""), want: Ok(Some(Mechanism::Plain)) },
-            Case { name: "login first", offered: &["LOGIN", "PLAIN"], creds: creds("u", "p", ""), want: Ok(Some(Mechanism::Login)) },
+            Case {
+                name: "plain",
+                offered: &["PLAIN", "LOGIN"],
+                creds: creds("u", "p", ""),
+                want: Ok(Some(Mechanism::Plain)),
+            },
+            Case {
+                name: "login first",
+                offered: &["LOGIN", "PLAIN"],
+                creds: creds("u", "p", ""),
+                want: Ok(Some(Mechanism::Login)),
+            },
             Case {
                 name: "cram without secret falls through",
                 offered: &["CRAM-MD5", "PLAIN"],
                 creds: creds("u", "p", ""),
                 want: Ok(Some(Mechanism::Plain)),
             },
-            Case { name: "cram", offered: &["CRAM-MD5"], creds: creds("u", "", "s"), want: Ok(Some(Mechanism::CramMd5)) },
+            Case {
+                name: "cram",
+                offered: &["CRAM-MD5"],
+                creds: creds("u", "", "s"),
+                want: Ok(Some(Mechanism::CramMd5)),
+            },
             Case {
                 name: "no password",
                 offered: &["PLAIN", "LOGIN"],
                 creds: creds("u", "", ""),
-                want: Err("missing password for PLAIN auth mechanism; missing password for LOGIN auth mechanism"),
+                want: Err(
+                    "missing password for PLAIN auth mechanism; missing password for LOGIN auth mechanism",
+                ),
             },
-            Case { name: "unknown", offered: &["XOAUTH2"], creds: creds("u", "p", ""), want: Err("unknown auth mechanism: XOAUTH2") },
+            Case {
+                name: "unknown",
+                offered: &["XOAUTH2"],
+                creds: creds("u", "p", ""),
+                want: Err("unknown auth mechanism: XOAUTH2"),
+            },
         ];
         for c in cases {
             let offered: Vec<String> = c.offered.iter().map(|s| s.to_string()).collect();
@@ -227,7 +260,11 @@ mod tests {
     fn cram_md5_rfc2195_vector() {
         // RFC 2195: user "tim", secret "tanstaaftanstaaf".
         let challenge = decode("PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+").unwrap();
-        let hex: String = hmac_md5(b"tanstaaftanstaaf", &challenge).iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(encode(format!("tim {hex}").as_bytes()), "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
+        let hex: String =
+            hmac_md5(b"tanstaaftanstaaf", &challenge).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            encode(format!("tim {hex}").as_bytes()),
+            "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw"
+        );
     }
 }

@@ -48,7 +48,7 @@ pub fn build(m: &Rendered, message_id: &str, date: DateTime<Utc>, boundary: &str
 /// Go's `mime.QEncoding.Encode("utf-8", s)`: unchanged when every byte is printable ASCII or tab; otherwise
 /// encoded words of at most 75 characters, split between characters, joined by spaces.
 pub fn q_encode(s: &str) -> String {
-    if !s.bytes().any(|b| (b < b' ' || b > b'~') && b != b'\t') {
+    if !s.bytes().any(|b| !(b' '..=b'~').contains(&b) && b != b'\t') {
         return s.to_owned();
     }
     const PREFIX: &str = "=?utf-8?q?";
@@ -195,12 +195,24 @@ mod tests {
         }
         let long = "a".repeat(80);
         let long_want = format!("{}=\r\n{}", "a".repeat(75), "a".repeat(5));
+        // Expected values printed by Go's mime/quotedprintable.Writer.
         let cases = [
             Case { name: "plain", input: "hello", want: "hello" },
+            Case {
+                name: "multi-byte across the soft break",
+                input: "éééééééééééééééééééééééééééééé",
+                want: "=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=\r\n\
+                       =A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=\r\n\
+                       =C3=A9=C3=A9=C3=A9=C3=A9=C3=A9",
+            },
             Case { name: "equals and utf-8", input: "a=b é", want: "a=3Db =C3=A9" },
             Case { name: "lf to crlf", input: "a\nb\r\nc", want: "a\r\nb\r\nc" },
             Case { name: "trailing space before break", input: "a \nb\t", want: "a=20\r\nb=09" },
-            Case { name: "long line", input: Box::leak(long.into_boxed_str()), want: Box::leak(long_want.into_boxed_str()) },
+            Case {
+                name: "long line",
+                input: Box::leak(long.into_boxed_str()),
+                want: Box::leak(long_want.into_boxed_str()),
+            },
         ];
         for c in cases {
             assert_eq!(quoted_printable(c.input.as_bytes()), c.want, "{}", c.name);

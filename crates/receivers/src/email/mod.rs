@@ -77,8 +77,7 @@ async fn read_secret(source: &Option<SecretSource>) -> Result<String, String> {
 
 /// The single address of `from` or every address of `to` (Go's `mail.ParseAddressList`).
 fn parse_addresses(field: &str, text: &str) -> Result<Vec<Address>, NotifyError> {
-    let boxes: Mailboxes =
-        text.parse().map_err(|e| permanent(format!("parse '{field}' addresses: {e}")))?;
+    let boxes: Mailboxes = text.parse().map_err(|e| permanent(format!("parse '{field}' addresses: {e}")))?;
     Ok(boxes.into_iter().map(|m| m.email).collect())
 }
 
@@ -86,17 +85,18 @@ impl Email {
     /// `template` is the application's template set (defaults plus the config's `templates:` files); `clock`
     /// dates the message and stamps its `Message-Id`.
     pub fn new(settings: EmailSettings, template: Arc<Template>, clock: SharedClock) -> Self {
-        let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "localhost".into());
+        let hostname =
+            hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "localhost".into());
         Self { settings, template, clock, hostname }
     }
 
     fn render(&self, data: &Data) -> Result<(Rendered, Address, Vec<Address>), NotifyError> {
         let t = &self.template;
         let s = &self.settings;
-        let from = t
-            .render_string(&s.from, data)
-            .map_err(|e| permanent(format!("execute 'from' template: {e}")))?;
-        let to = t.render_string(&s.to, data).map_err(|e| permanent(format!("execute 'to' template: {e}")))?;
+        let from =
+            t.render_string(&s.from, data).map_err(|e| permanent(format!("execute 'from' template: {e}")))?;
+        let to =
+            t.render_string(&s.to, data).map_err(|e| permanent(format!("execute 'to' template: {e}")))?;
         let from = parse_addresses("from", &from)?;
         if from.len() != 1 {
             return Err(permanent(format!("must be exactly one 'from' address (got: {})", from.len())));
@@ -112,7 +112,10 @@ impl Email {
         let text = if s.text.is_empty() {
             None
         } else {
-            Some(t.render_string(&s.text, data).map_err(|e| permanent(format!("execute text template: {e}")))?)
+            Some(
+                t.render_string(&s.text, data)
+                    .map_err(|e| permanent(format!("execute text template: {e}")))?,
+            )
         };
         let html = if s.html.is_empty() {
             None
@@ -182,7 +185,10 @@ impl Email {
             let c = match creds {
                 Some(c) => c,
                 None => {
-                    let c = self.credentials().await.map_err(|e| retryable(format!("find auth mechanism: {e}")))?;
+                    let c = self
+                        .credentials()
+                        .await
+                        .map_err(|e| retryable(format!("find auth mechanism: {e}")))?;
                     creds.insert(c)
                 }
             };
@@ -212,7 +218,8 @@ impl Email {
 impl Notifier for Email {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         let owned: Vec<Alert> = alerts.iter().map(|a| (**a).clone()).collect();
-        let data = Data::new(&ctx.receiver, &ctx.group_labels, &owned, &ctx.external_url, ctx.now.fixed_offset());
+        let data =
+            Data::new(&ctx.receiver, &ctx.group_labels, &owned, &ctx.external_url, ctx.now.fixed_offset());
         let mut creds = None;
         let result = match self.render(&data) {
             Ok((m, from, to)) => self.send(&m, from, to, &mut creds).await,

@@ -69,8 +69,9 @@ impl EmailSettings {
         } else {
             None
         };
-        let auth_secret =
-            Some(&c.auth_secret).filter(|s| !s.is_empty()).map(|s| SecretSource::Inline(s.expose().to_owned()));
+        let auth_secret = Some(&c.auth_secret)
+            .filter(|s| !s.is_empty())
+            .map(|s| SecretSource::Inline(s.expose().to_owned()));
         let mut s = EmailSettings {
             send_resolved: c.send_resolved,
             to: c.to.clone(),

@@ -184,11 +184,12 @@ impl Target<'_> {
     }
 
     async fn tls_connector(&self) -> Result<(TlsConnector, ServerName<'static>), SmtpError> {
-        let material =
-            TlsMaterial::read(self.tls).await.map_err(|e| SmtpError::Transport(e.to_string()))?;
-        let cfg = client_config(self.tls, &material, false).map_err(|e| SmtpError::Transport(e.to_string()))?;
+        let material = TlsMaterial::read(self.tls).await.map_err(|e| SmtpError::Transport(e.to_string()))?;
+        let cfg =
+            client_config(self.tls, &material, false).map_err(|e| SmtpError::Transport(e.to_string()))?;
         // Go: tlsConfig.ServerName defaults to the smarthost's host (SNI and verification name).
-        let name = self.tls.server_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.host.to_owned());
+        let name =
+            self.tls.server_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.host.to_owned());
         let name = ServerName::try_from(name.clone())
             .map_err(|_| SmtpError::Transport(format!("tls: invalid server name {name:?}")))?;
         Ok((TlsConnector::from(Arc::new(cfg)), name))
@@ -229,7 +230,10 @@ impl Session {
         let peer = tcp.peer_addr().map_err(|e| (dial, SmtpError::Transport(e.to_string())))?;
         let inner = if implicit_tls {
             let (connector, name) = target.tls_connector().await.map_err(|e| (dial, e))?;
-            let tls = connector.connect(name, tcp).await.map_err(|e| (dial, SmtpError::Transport(e.to_string())))?;
+            let tls = connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| (dial, SmtpError::Transport(e.to_string())))?;
             Inner::Tls(Box::new(tls))
         } else {
             Inner::Plain(tcp)
@@ -333,11 +337,7 @@ mod tests {
                 lines: &["mx", "starttls", "auth login"],
                 want: Extensions { starttls: true, auth: Some(vec!["LOGIN".into()]) },
             },
-            Case {
-                name: "greeting is not a keyword",
-                lines: &["STARTTLS"],
-                want: Extensions::default(),
-            },
+            Case { name: "greeting is not a keyword", lines: &["STARTTLS"], want: Extensions::default() },
         ];
         for c in cases {
             assert_eq!(Extensions::parse(c.lines.iter().copied()), c.want, "{}", c.name);

@@ -82,7 +82,10 @@ impl Received {
             .map(|ps| {
                 ps.iter()
                     .map(|p| {
-                        (p["content_type"].as_str().unwrap_or_default().to_owned(), p["body"].as_str().unwrap_or_default().to_owned())
+                        (
+                            p["content_type"].as_str().unwrap_or_default().to_owned(),
+                            p["body"].as_str().unwrap_or_default().to_owned(),
+                        )
                     })
                     .collect()
             })
@@ -134,7 +137,8 @@ impl Smtpd {
         names
             .into_iter()
             .map(|json| {
-                let meta: Value = serde_json::from_slice(&std::fs::read(&json).expect("read json")).expect("json");
+                let meta: Value =
+                    serde_json::from_slice(&std::fs::read(&json).expect("read json")).expect("json");
                 let raw = std::fs::read_to_string(json.with_extension("eml")).expect("read eml");
                 Received { raw, meta }
             })

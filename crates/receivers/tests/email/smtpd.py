@@ -75,7 +75,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
         and auth_data.login.decode() == args.user
         and auth_data.password.decode() == args.password
     )
-    return AuthResult(success=ok, auth_data=auth_data if ok else None)
+    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
 def tls_context():
