@@ -78,10 +78,24 @@ pub async fn start_cluster(
         tracing::warn!("--cluster.tls-config is not supported by tocsin; gossip is not encrypted");
     }
     let name = tocsin_gossip::node_name(u64::try_from(clock.now().timestamp_millis()).unwrap_or(0));
-    let config = cluster_config(flags, listen, name);
+    let mut config = cluster_config(flags, listen, name);
+    if let Some(path) = &flags.cluster_key_file {
+        config.key = Some(read_key(path)?);
+    }
     let parts = Parts::new(&config.name, silences, nflog, clock);
     let handle = Cluster::start(config, parts.states(), registry).await?;
     Ok(Some(parts.connect(handle)))
+}
+
+/// Reads `--cluster.key-file`: the trimmed file content is the key. The error names the file, never its content.
+fn read_key(path: &std::path::Path) -> Result<tocsin_gossip::Key, ClusterError> {
+    let text = std::fs::read(path)
+        .map_err(|e| ClusterError::Config(format!("cannot read --cluster.key-file {}: {e}", path.display())))?;
+    let trimmed = text.trim_ascii();
+    if trimmed.is_empty() {
+        return Err(ClusterError::Config(format!("--cluster.key-file {} is empty", path.display())));
+    }
+    Ok(tocsin_gossip::Key::new(trimmed.to_vec()))
 }
 
 /// Like [`start_cluster`] over any transport (the in-memory network in tests).

@@ -111,6 +111,9 @@ pub struct Flags {
     pub cluster_allow_insecure_public_advertise_address_discovery: bool,
     /// `--cluster.label`: messages from peers with another label are dropped.
     pub cluster_label: Option<String>,
+    /// `--cluster.key-file` (tocsin): a shared secret; every gossip packet and stream frame carries an HMAC-SHA256
+    /// of it, and packets failing the check are dropped and counted.
+    pub cluster_key_file: Option<PathBuf>,
     /// `--enable-feature`, parsed.
     pub features: FeatureFlags,
     /// `--log.level` (info).
@@ -161,6 +164,7 @@ impl Default for Flags {
             cluster_tls_config: None,
             cluster_allow_insecure_public_advertise_address_discovery: false,
             cluster_label: None,
+            cluster_key_file: None,
             features: FeatureFlags::default(),
             log_level: LogLevel::Info,
             log_format: LogFormat::Logfmt,
@@ -270,6 +274,7 @@ impl Flags {
                 self.cluster_allow_insecure_public_advertise_address_discovery = bool_value
             }
             "cluster.label" => self.cluster_label = non_empty(value),
+            "cluster.key-file" => self.cluster_key_file = non_empty(value).map(PathBuf::from),
             "enable-feature" => *enable_feature = value.to_owned(),
             "log.level" => self.log_level = value.parse().map_err(invalid)?,
             "log.format" => self.log_format = value.parse().map_err(invalid)?,

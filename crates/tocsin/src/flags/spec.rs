@@ -181,6 +181,12 @@ pub(crate) static FLAGS: &[FlagSpec] = &[
          cluster and prevents cross-communication issues when sending gossip messages.",
     ),
     flag(
+        "cluster.key-file",
+        Some("\"\""),
+        "[tocsin] File holding a shared secret that authenticates gossip: every packet and stream frame carries an \
+         HMAC-SHA256 with it, and peers without the same key are ignored. Empty disables authentication.",
+    ),
+    flag(
         "enable-feature",
         Some("\"\""),
         "Comma-separated experimental features to enable. Valid options: receiver-name-in-metrics, classic-mode, \
