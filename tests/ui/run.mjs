@@ -5,9 +5,8 @@
 // EXPECT_PEERS (peers the status page must list), SCREENSHOTS (dir), CHROMIUM (binary), SCENARIO (main | scale),
 // SCALE_ALERTS (default 10000), README_SHOT (path for the README screenshot of the alerts page).
 // Prints one line per check; exits non-zero on the first failure.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { join, normalize } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 let chromium;
 try {
@@ -17,9 +16,9 @@ try {
   process.exit(0);
 }
 
-let UI = process.env.UI_URL;
+const UI = process.env.UI_URL;
 const API = process.env.API_URL || UI;
-let PEER_UI = process.env.PEER_UI_URL;
+const PEER_UI = process.env.PEER_UI_URL;
 const SHOTS = process.env.SCREENSHOTS || 'target/ui-screenshots';
 const SCENARIO = process.env.SCENARIO || 'main';
 mkdirSync(SHOTS, { recursive: true });
@@ -29,46 +28,16 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: ARGS });
 
-/**
- * Until the app mounts the UI, serve crates/ui/assets from disk with /api/ proxied to the node (the page only uses
- * relative URLs, so it cannot tell the difference). Returns the new base URL.
- */
-async function uiOrFallback(base) {
+/** The node must serve the UI itself (tocsin_ui::routes() mounted by the app): no fallback, the real binary is tested. */
+async function requireUi(base) {
   const index = await fetch(base).then((r) => r.text()).catch(() => '');
-  if (index.includes('tocsin-ui')) return base;
-  const dir = process.env.ASSETS_DIR || 'crates/ui/assets';
-  const types = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.html': 'text/html' };
-  const server = createServer(async (req, res) => {
-    try {
-      const path = new URL(req.url, 'http://x').pathname;
-      if (path.startsWith('/api/')) {
-        const chunks = [];
-        for await (const c of req) chunks.push(c);
-        const r = await fetch(new URL(req.url.slice(1), base), { method: req.method,
-          headers: req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {},
-          body: chunks.length ? Buffer.concat(chunks) : undefined });
-        res.writeHead(r.status, r.headers.get('content-type') ? { 'content-type': r.headers.get('content-type') } : {});
-        res.end(Buffer.from(await r.arrayBuffer()));
-        return;
-      }
-      const file = path === '/' ? 'index.html' : normalize(path.slice(1));
-      if (file.startsWith('..')) throw new Error('outside');
-      const ext = file.slice(file.lastIndexOf('.'));
-      res.writeHead(200, { 'content-type': types[ext] || 'application/octet-stream' });
-      res.end(readFileSync(join(dir, file)));
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  server.unref();
-  const url = `http://127.0.0.1:${server.address().port}/`;
-  console.log(`note: ${base} does not serve the UI yet (mount tocsin_ui::routes()); serving ${dir} on ${url} with /api proxied`);
-  return url;
+  if (!index.includes('tocsin-ui')) {
+    console.log(`FAIL ${base} does not serve the web UI`);
+    process.exit(1);
+  }
 }
-UI = await uiOrFallback(UI);
-if (PEER_UI) PEER_UI = await uiOrFallback(PEER_UI);
+await requireUi(UI);
+if (PEER_UI) await requireUi(PEER_UI);
 
 let failures = 0;
 function check(cond, what) {

@@ -148,7 +148,11 @@ fn main() {
         secs * 1e6 / n as f64,
         n as f64 / secs
     );
-    println!("memory   RSS +{:.1} MB, {:.0} B/alert", (rss1 - rss0) as f64 / 1e6, (rss1 - rss0) as f64 / n as f64);
+    println!(
+        "memory   RSS +{:.1} MB, {:.0} B/alert",
+        (rss1 - rss0) as f64 / 1e6,
+        (rss1 - rss0) as f64 / n as f64
+    );
 
     // Re-posting the same alerts (Prometheus resends every evaluation): merge path.
     clock.advance(Duration::seconds(30));
@@ -166,14 +170,17 @@ fn main() {
             }
         });
     });
-    println!("re-post  {n} alerts: {:.2} µs/alert; RSS now {:.1} MB", secs * 1e6 / n as f64, rss() as f64 / 1e6);
+    println!(
+        "re-post  {n} alerts: {:.2} µs/alert; RSS now {:.1} MB",
+        secs * 1e6 / n as f64,
+        rss() as f64 / 1e6
+    );
 
     let mut times = Vec::new();
     let mut size = 0;
     for _ in 0..5 {
-        let (resp, secs) = timed(|| {
-            rt.block_on(warp::test::request().method("GET").path("/api/v2/alerts").reply(&filter))
-        });
+        let (resp, secs) =
+            timed(|| rt.block_on(warp::test::request().method("GET").path("/api/v2/alerts").reply(&filter)));
         assert_eq!(resp.status(), 200);
         size = resp.body().len();
         times.push(secs * 1e3);

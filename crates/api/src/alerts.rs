@@ -3,9 +3,9 @@
 use crate::context::{invalid_labels, received_labels, Api};
 use crate::decode;
 use crate::error::{empty_response, json_bytes, json_response, ApiError};
-use crate::render::{AlertView, JsonWriter};
 use crate::models::{AlertGroup, AlertStatus, GettableAlert, Millis, Receiver};
 use crate::query::Query;
+use crate::render::{AlertView, JsonWriter};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use regex::Regex;

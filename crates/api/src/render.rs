@@ -257,7 +257,12 @@ mod tests {
                 fingerprint: fp.to_string(),
                 receivers: recv.iter().map(|n| Receiver { name: n.clone() }).collect(),
                 starts_at: Millis(alert.starts_at),
-                status: AlertStatus { inhibited_by: inhibited, muted_by: muted, silenced_by: silenced, state: "active" },
+                status: AlertStatus {
+                    inhibited_by: inhibited,
+                    muted_by: muted,
+                    silenced_by: silenced,
+                    state: "active",
+                },
                 updated_at: Millis(alert.updated_at),
                 generator_url: &alert.generator_url,
                 labels: &alert.labels,

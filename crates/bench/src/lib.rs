@@ -12,10 +12,11 @@ pub mod procfs;
 pub mod report;
 pub mod scenario;
 pub mod server;
+pub mod sink;
 
 pub use report::{Column, Metric, Report, Sample, Target, Unit};
 pub use scenario::{Measured, Scenario};
-pub use server::{Server, ServerKind, ServerSpec};
+pub use server::{Launch, Server, ServerKind, ServerSpec};
 
 use std::path::PathBuf;
 
@@ -43,6 +44,22 @@ pub struct Options {
     pub gets: usize,
     /// The scenarios to run, in order.
     pub scenarios: Vec<Scenario>,
+    /// notify-latency: groups (one alert each).
+    pub latency_groups: usize,
+    /// dispatch-load: active groups, alerts per group, and group_interval.
+    pub dispatch_groups: usize,
+    pub alerts_per_group: usize,
+    pub dispatch_interval: std::time::Duration,
+    /// silences: wall time per concurrency level.
+    pub silence_seconds: std::time::Duration,
+    /// startup-state: silences and nflog entries on disk.
+    pub startup_silences: usize,
+    pub startup_nflog: usize,
+    /// cluster and cluster-sim: changes timed (median).
+    pub propagation_runs: usize,
+    /// cluster-sim: nodes, and the idle and loaded measuring windows.
+    pub sim_nodes: usize,
+    pub sim_window: std::time::Duration,
 }
 
 impl Default for Options {
@@ -57,14 +74,39 @@ impl Default for Options {
             starts: 5,
             gets: 5,
             scenarios: Scenario::ALL.to_vec(),
+            latency_groups: 100,
+            dispatch_groups: 10_000,
+            alerts_per_group: 10,
+            dispatch_interval: std::time::Duration::from_secs(10),
+            silence_seconds: std::time::Duration::from_secs(3),
+            startup_silences: 10_000,
+            startup_nflog: 100_000,
+            propagation_runs: 20,
+            sim_nodes: 25,
+            sim_window: std::time::Duration::from_secs(10),
         }
     }
 }
 
 impl Options {
-    /// 10k alerts, checkpoint at 1k: proves the harness end to end in a few seconds.
+    /// A tenth of every size (10k alerts, 1,000 dispatch groups with a 2 s interval, 1,000 silences and 10,000
+    /// nflog entries at start-up, 10 nodes simulated for 3 s): proves the harness end to end quickly.
     pub fn quick() -> Self {
-        Self::default().with_alerts(10_000)
+        Self::default().with_alerts(10_000).shrunk()
+    }
+
+    /// The non-ingest sizes of [`Options::quick`].
+    pub fn shrunk(mut self) -> Self {
+        self.latency_groups = 20;
+        self.dispatch_groups = 1_000;
+        self.dispatch_interval = std::time::Duration::from_secs(2);
+        self.silence_seconds = std::time::Duration::from_secs(1);
+        self.startup_silences = 1_000;
+        self.startup_nflog = 10_000;
+        self.propagation_runs = 5;
+        self.sim_nodes = 10;
+        self.sim_window = std::time::Duration::from_secs(3);
+        self
     }
 
     /// Sets the final alert count; the checkpoint becomes a tenth of it (10k for 100k).
@@ -110,26 +152,37 @@ pub async fn run(opts: &Options) -> Report {
             Availability::Missing(why) => {
                 eprintln!("bench: skipping {}: {why}", spec.kind.name());
                 column.missing = Some(why);
+                if spec.kind == ServerKind::Tocsin {
+                    // In-process scenarios measure tocsin's crates, not its binary.
+                    for scenario in opts.scenarios.iter().filter(|s| !s.needs_binary()) {
+                        run_one(*scenario, &spec, opts, &mut column).await;
+                    }
+                }
             }
             Availability::Present => {
                 for scenario in &opts.scenarios {
-                    eprintln!("bench: {} / {} ...", spec.kind.name(), scenario.name());
-                    match scenario.run(&spec, opts).await {
-                        Ok(m) => {
-                            column.samples.extend(m.samples);
-                            column.notes.extend(m.notes);
-                        }
-                        Err(e) => {
-                            eprintln!("bench: {} / {} failed: {e:#}", spec.kind.name(), scenario.name());
-                            column.errors.push(format!("{}: {e:#}", scenario.name()));
-                        }
-                    }
+                    run_one(*scenario, &spec, opts, &mut column).await;
                 }
             }
         }
         report.columns.push(column);
     }
     report
+}
+
+/// Runs one scenario on one server and records its samples, notes or error in `column`.
+async fn run_one(scenario: Scenario, spec: &ServerSpec, opts: &Options, column: &mut Column) {
+    eprintln!("bench: {} / {} ...", spec.kind.name(), scenario.name());
+    match scenario.run(spec, opts).await {
+        Ok(m) => {
+            column.samples.extend(m.samples);
+            column.notes.extend(m.notes);
+        }
+        Err(e) => {
+            eprintln!("bench: {} / {} failed: {e:#}", spec.kind.name(), scenario.name());
+            column.errors.push(format!("{}: {e:#}", scenario.name()));
+        }
+    }
 }
 
 /// Installs the rustls crypto provider reqwest needs (the workspace builds it without one); idempotent.

@@ -9,7 +9,7 @@ const USAGE: &str = "usage: tocsin-bench [--tocsin PATH] [--alertmanager PATH] [
   --tocsin PATH        tocsin binary (its column is 'pending' when missing)
   --alertmanager PATH  Alertmanager 0.25 binary (default /usr/bin/prometheus-alertmanager; skipped when missing)
   --alerts N           active alerts at the end of the ingest (default 100000; checkpoint at N/10)
-  --quick              10000 alerts, for a smoke run
+  --quick              a tenth of every size (10000 alerts, 1000 dispatch groups...), for a smoke run
   --connections N      concurrent POST connections (default 4)
   --scenario NAME      run only this scenario (repeatable): ";
 
@@ -17,6 +17,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
     let mut opts = Options::default();
     let mut scenarios = Vec::new();
     let mut alerts: Option<usize> = None;
+    let mut quick = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -37,7 +38,10 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
                 opts.alertmanager = (!v.is_empty()).then(|| PathBuf::from(v));
             }
             "--alerts" => alerts = Some(value()?.parse().context("--alerts takes a number")?),
-            "--quick" => alerts = alerts.or(Some(10_000)),
+            "--quick" => {
+                quick = true;
+                alerts = alerts.or(Some(10_000));
+            }
             "--connections" => opts.connections = value()?.parse().context("--connections takes a number")?,
             "--scenario" => {
                 for name in value()?.split(',') {
@@ -52,6 +56,9 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
     }
     if let Some(n) = alerts {
         opts = opts.with_alerts(n);
+    }
+    if quick {
+        opts = opts.shrunk();
     }
     if !scenarios.is_empty() {
         opts.scenarios = scenarios;

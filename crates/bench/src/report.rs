@@ -14,6 +14,12 @@ pub enum Unit {
     Bytes,
     /// Milliseconds.
     Millis,
+    /// Operations (silence creations) per second of wall time.
+    PerSecond,
+    /// Percent of one CPU core.
+    CpuPercent,
+    /// Bytes per second (network traffic).
+    BytesPerSecond,
 }
 
 /// A goal for tocsin, from the issues.
@@ -194,6 +200,10 @@ pub fn format_value(unit: Unit, v: f64) -> String {
         Unit::Bytes => format!("{:.1} MiB", v / (1024.0 * 1024.0)),
         Unit::Millis if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
         Unit::Millis => format!("{} ms", sig(v)),
+        Unit::PerSecond => format!("{} /s", thousands(v)),
+        Unit::CpuPercent => format!("{} % CPU", sig(v)),
+        Unit::BytesPerSecond if v >= 10_240.0 => format!("{} KiB/s", sig(v / 1024.0)),
+        Unit::BytesPerSecond => format!("{} B/s", thousands(v)),
     }
 }
 
@@ -261,6 +271,11 @@ mod tests {
             Case { name: "seconds", input: (Unit::Millis, 2_600.0), want: "2.60 s" },
             Case { name: "ms", input: (Unit::Millis, 95.26), want: "95.3 ms" },
             Case { name: "small ms", input: (Unit::Millis, 1.5), want: "1.5 ms" },
+            Case { name: "negative ms", input: (Unit::Millis, -0.25), want: "-0.25 ms" },
+            Case { name: "per second", input: (Unit::PerSecond, 1234.4), want: "1,234 /s" },
+            Case { name: "cpu", input: (Unit::CpuPercent, 12.34), want: "12.3 % CPU" },
+            Case { name: "bytes/s", input: (Unit::BytesPerSecond, 900.0), want: "900 B/s" },
+            Case { name: "KiB/s", input: (Unit::BytesPerSecond, 20_480.0), want: "20 KiB/s" },
         ];
         for c in cases {
             assert_eq!(format_value(c.input.0, c.input.1), c.want, "{}", c.name);

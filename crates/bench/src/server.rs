@@ -66,26 +66,50 @@ pub struct Server {
     dir: tempfile::TempDir,
 }
 
+/// How to start a server beyond the shared defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// `alertmanager.yml`; `None` is [`bench_config`] (nothing is ever sent).
+    pub config: Option<String>,
+    /// `--storage.path`; `None` is a fresh directory inside the server's temporary directory.
+    pub storage: Option<PathBuf>,
+    /// `--cluster.listen-address`; `None` disables clustering (`--cluster.listen-address=`).
+    pub cluster_listen: Option<SocketAddr>,
+    /// Further flags, e.g. `--cluster.peer=...`.
+    pub args: Vec<String>,
+}
+
 impl Server {
-    /// Spawns the server and waits until `/-/ready` answers 200 (polled every millisecond). Returns the server and the
-    /// time from spawn to that first 200.
+    /// Spawns the server with the benchmark configuration and clustering off, and waits until `/-/ready` answers
+    /// 200 (polled every millisecond). Returns the server and the time from spawn to that first 200.
     pub async fn start(spec: &ServerSpec) -> Result<(Server, Duration)> {
+        Self::launch(spec, &Launch::default()).await
+    }
+
+    /// [`Server::start`] with a configuration, storage directory, cluster address or flags of the caller's.
+    pub async fn launch(spec: &ServerSpec, launch: &Launch) -> Result<(Server, Duration)> {
         let dir = tempfile::Builder::new().prefix("tocsin-bench-").tempdir().context("tempdir")?;
         let config = dir.path().join("alertmanager.yml");
-        std::fs::write(&config, bench_config(free_port()?)).context("write config")?;
-        let storage = dir.path().join("data");
+        let yaml = match &launch.config {
+            Some(y) => y.clone(),
+            None => bench_config(free_port()?),
+        };
+        std::fs::write(&config, yaml).context("write config")?;
+        let storage = launch.storage.clone().unwrap_or_else(|| dir.path().join("data"));
         std::fs::create_dir_all(&storage).context("create storage dir")?;
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).context("create log file")?;
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let cluster = launch.cluster_listen.map_or_else(String::new, |a| a.to_string());
 
         let started = Instant::now();
         let child = Command::new(&spec.bin)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.path={}", storage.display()))
             .arg(format!("--web.listen-address={addr}"))
-            .arg("--cluster.listen-address=")
+            .arg(format!("--cluster.listen-address={cluster}"))
+            .args(&launch.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -155,6 +179,14 @@ impl Server {
             return "(nothing on stderr)".into();
         }
         lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+}
+
+impl Server {
+    /// SIGKILLs the process now (the failover scenario's `kill -9`) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

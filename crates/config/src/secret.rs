@@ -100,8 +100,13 @@ impl<'de> Deserialize<'de> for SecretUrl {
         if s == SECRET_TOKEN {
             return Ok(SecretUrl(None));
         }
-        // Upstream redacts the URL in parse errors of secret URLs.
-        Url::parse(&s).map(|u| SecretUrl(Some(u))).map_err(serde::de::Error::custom)
+        // Upstream redacts the URL in parse errors of secret URLs (it replaces the raw text; we also replace the
+        // quoted form, which the control-character error embeds and upstream leaks).
+        Url::parse(&s).map(|u| SecretUrl(Some(u))).map_err(|e| {
+            let quoted = format!("{s:?}");
+            let msg = e.0.replace(&quoted, &format!("\"{SECRET_TOKEN}\""));
+            serde::de::Error::custom(if s.is_empty() { msg } else { msg.replace(&s, SECRET_TOKEN) })
+        })
     }
 }
 
@@ -121,6 +126,10 @@ mod tests {
 
     #[test]
     fn secret_url_accepts_placeholder() {
+        for bad in ["\"https://hooks.example/tok3n\\u0000\"", "\"ftp://hooks.example/tok3n\""] {
+            let e = serde_json::from_str::<SecretUrl>(bad).unwrap_err().to_string();
+            assert!(!e.contains("tok3n"), "{e}");
+        }
         let u: SecretUrl = serde_json::from_str("\"<secret>\"").unwrap();
         assert!(u.is_placeholder());
         let u: SecretUrl = serde_json::from_str("\"https://hooks.example/x\"").unwrap();

@@ -95,9 +95,18 @@ impl fmt::Display for Url {
     }
 }
 
+/// Debug output ends up in logs: a password in the userinfo is replaced by `xxxxx`, as Go's `URL.Redacted`.
 impl fmt::Debug for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Url({})", self.raw)
+        let userinfo = self.authority().rsplit_once('@').map(|(u, _)| u);
+        match userinfo.and_then(|u| u.split_once(':')) {
+            Some((user, password)) if !password.is_empty() => {
+                let start = self.raw.len() - self.after_scheme().len() + 2 + user.len() + 1;
+                let end = start + password.len();
+                write!(f, "Url({}xxxxx{})", &self.raw[..start], &self.raw[end..])
+            }
+            _ => write!(f, "Url({})", self.raw),
+        }
     }
 }
 
@@ -213,6 +222,10 @@ mod tests {
 
     #[test]
     fn trailing_slash() {
+        let u = Url::parse("https://bob:hunter2@h/p").unwrap();
+        assert_eq!(format!("{u:?}"), "Url(https://bob:xxxxx@h/p)");
+        let u = Url::parse("https://bob@h/p").unwrap();
+        assert_eq!(format!("{u:?}"), "Url(https://bob@h/p)");
         let u = Url::parse("https://api.opsgenie.com?x=1").unwrap();
         assert_eq!(u.with_trailing_slash().as_str(), "https://api.opsgenie.com/?x=1");
         let u = Url::parse("https://h/cgi-bin").unwrap();

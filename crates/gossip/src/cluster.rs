@@ -153,11 +153,24 @@ async fn receive_datagrams(ctx: Arc<Ctx>, tx: mpsc::Sender<(SocketAddr, Vec<u8>)
     }
 }
 
+/// Incoming streams served at once. Members open one per push-pull or oversized broadcast, so a handful is
+/// normal; the bound keeps anyone who can reach the port from holding unbounded tasks and frame buffers.
+const MAX_INCOMING_STREAMS: usize = 64;
+
 async fn accept_streams(ctx: Arc<Ctx>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_INCOMING_STREAMS));
     loop {
         match ctx.transport.accept().await {
             Ok((from, stream)) => {
-                tokio::spawn(sync::serve_stream(ctx.clone(), from, stream));
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::debug!(%from, "too many cluster streams, closing");
+                    continue;
+                };
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    sync::serve_stream(ctx, from, stream).await;
+                    drop(slot);
+                });
             }
             Err(err) if err.kind() == io::ErrorKind::NotConnected => return,
             Err(err) => {

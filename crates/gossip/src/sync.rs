@@ -32,6 +32,9 @@ async fn write_frame(stream: &mut BoxStream, packet: &[u8]) -> Result<(), SyncEr
     Ok(())
 }
 
+/// Capacity reserved up front for a frame; larger frames grow as their bytes arrive.
+const INITIAL_FRAME_BUFFER: usize = 64 * 1024;
+
 /// Reads one frame. `Ok(None)` is a clean end of stream before any byte of a new frame.
 async fn read_frame(stream: &mut BoxStream, max: usize) -> Result<Option<Vec<u8>>, SyncError> {
     let mut len = [0u8; 4];
@@ -47,8 +50,13 @@ async fn read_frame(stream: &mut BoxStream, max: usize) -> Result<Option<Vec<u8>
     if len > max {
         return Err(SyncError::Rejected(DropReason::Oversized));
     }
-    let mut buf = vec![0u8; len];
-    stream.read_exact(&mut buf).await.map_err(|_| SyncError::Rejected(DropReason::Malformed))?;
+    // Grow with the bytes that actually arrive: a peer announcing `max` and then stalling (or many doing so at
+    // once) must not make us reserve `max` bytes each.
+    let mut buf = Vec::with_capacity(len.min(INITIAL_FRAME_BUFFER));
+    let read = (&mut *stream).take(len as u64).read_to_end(&mut buf).await;
+    if read.is_err() || buf.len() != len {
+        return Err(SyncError::Rejected(DropReason::Malformed));
+    }
     Ok(Some(buf))
 }
 

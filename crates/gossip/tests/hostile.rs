@@ -166,3 +166,34 @@ async fn undecodable_state_is_counted_not_fatal() {
     nodes[0].set("ok", 1, "fine");
     eventually(Duration::from_secs(2), "still replicating", || nodes[1].state.get("ok").is_some()).await;
 }
+
+/// Many strangers announcing large frames and stalling neither exhaust memory (buffers grow with the bytes that
+/// arrive, concurrent streams are bounded) nor stop replication; their streams are closed at the TCP timeout.
+#[tokio::test(start_paused = true)]
+async fn stalled_large_frames_are_bounded() {
+    let net = MemNetwork::new(16);
+    let nodes = start_cluster(&net, 2).await;
+    wait_members(&[&nodes[0], &nodes[1]], 2, Duration::from_secs(10)).await;
+    let target = addr(1);
+    let mut stalled = Vec::new();
+    for _ in 0..200 {
+        let mut s = net.connect(stranger(), target).unwrap();
+        // Streams beyond the bound are closed at once, so writing to them may fail.
+        let _ = s.write_all(&(32u32 << 20).to_be_bytes()).await;
+        let _ = s.write_all(&[1; 16]).await;
+        stalled.push(s);
+    }
+    nodes[0].set("during", 1, "attack");
+    eventually(Duration::from_secs(2), "replicating during the attack", || {
+        nodes[1].state.get("during").is_some()
+    })
+    .await;
+    let h = &nodes[1].handle;
+    let before = h.dropped(DropReason::Malformed);
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    drop(stalled);
+    nodes[0].set("after", 1, "attack");
+    eventually(Duration::from_secs(2), "replicating after the attack", || nodes[1].state.get("after").is_some())
+        .await;
+    assert_eq!(h.dropped(DropReason::Malformed), before, "timeouts are not counted as malformed");
+}

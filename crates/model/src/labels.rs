@@ -4,6 +4,8 @@
 //! Alertmanager uses, so fingerprints and group keys need no extra sort on the ingest path.
 
 use crate::fingerprint::Fingerprint;
+
+mod symbols;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -47,8 +49,9 @@ pub enum LabelError {
 
 /// A set of labels (or annotations) sorted by name, with unique names.
 ///
-/// Stored as one packed string (`count, then len name len value …` with each length encoded as a `char`, see
-/// [`put_len`]) rather than a `BTreeMap<String, String>`: an alert's label set is then a single allocation of about
+/// Stored as one packed string (`count, then name value …`, each preceded by a one-`char` header, see
+/// [`SYM_BASE`]; known names are two-byte ids into a process-wide table, [`symbols`]) rather than a
+/// `BTreeMap<String, String>`: an alert's label set is then a single allocation of about
 /// the size of its text instead of a B-tree node (~540 bytes) plus one allocation per name and value. The store
 /// holds every active alert, so this is most of tocsin's memory at 100k alerts. Reads walk the packed text (label
 /// sets are small, a handful of pairs); writes rebuild it, which only the ingest path and tests do.
@@ -59,37 +62,48 @@ pub struct LabelSet {
     buf: Box<str>,
 }
 
-/// Lengths below this are one `char`; larger ones are this marker followed by four 11-bit `char`s.
+/// Field headers, each one `char` (so the buffer stays valid UTF-8 and needs no unsafe code to read):
+/// below [`SYM_BASE`] a length (one byte: nearly every name and value); `SYM_BASE..LONG_BASE` an interned name's
+/// id (two bytes, see [`symbols`]); `LONG_BASE..LEN_MARK` a length `c - LONG_BASE + SYM_BASE` (three bytes);
+/// [`LEN_MARK`] followed by four 11-bit `char`s, a length up to 2^44. All are below the surrogate range.
+const SYM_BASE: u32 = 0x80;
+const LONG_BASE: u32 = 0x800;
 const LEN_MARK: u32 = 0xD7FF;
 
-/// Appends `n` as a `char` (one byte for `n < 128`). Every encoded value is below the surrogate range, so each
-/// is a valid `char`.
+fn push_code(out: &mut String, c: u32) {
+    // Every code written is below 0xD800, so this never falls back.
+    out.push(char::from_u32(c).unwrap_or('\0'));
+}
+
+/// Appends the header of a length.
 fn put_len(out: &mut String, n: usize) {
     let n = n as u64;
-    if n < u64::from(LEN_MARK) {
-        out.push(char::from_u32(n as u32).unwrap_or('\0'));
+    if n < u64::from(SYM_BASE) {
+        push_code(out, n as u32);
+    } else if n - u64::from(SYM_BASE) < u64::from(LEN_MARK - LONG_BASE) {
+        push_code(out, (n - u64::from(SYM_BASE)) as u32 + LONG_BASE);
     } else {
-        out.push(char::from_u32(LEN_MARK).unwrap_or('\0'));
+        push_code(out, LEN_MARK);
         for shift in [33, 22, 11, 0] {
-            out.push(char::from_u32(((n >> shift) & 0x7FF) as u32).unwrap_or('\0'));
+            push_code(out, ((n >> shift) & 0x7FF) as u32);
         }
     }
 }
 
 /// Bytes [`put_len`] writes for `n`.
 fn len_of_len(n: usize) -> usize {
-    match n {
-        0..=0x7F => 1,
-        0x80..=0x7FF => 2,
-        n if n < LEN_MARK as usize => 3,
-        _ => 3 + 4 * 2,
+    if n < SYM_BASE as usize {
+        1
+    } else if n - (SYM_BASE as usize) < (LEN_MARK - LONG_BASE) as usize {
+        3
+    } else {
+        3 + 4 * 2
     }
 }
 
-/// Reads one length written by [`put_len`]; `None` only on a corrupt buffer (never produced).
+/// Reads a length header (the pair count); `None` only on a corrupt buffer (never produced).
 #[inline(always)]
 fn take_len(s: &str) -> Option<(usize, &str)> {
-    // Lengths below 128 (nearly all) are one ASCII byte.
     match s.as_bytes().first() {
         Some(&b) if b < 0x80 => Some((usize::from(b), s.get(1..)?)),
         _ => take_long_len(s),
@@ -101,19 +115,38 @@ fn take_len(s: &str) -> Option<(usize, &str)> {
 fn take_long_len(s: &str) -> Option<(usize, &str)> {
     let mut chars = s.chars();
     let c = chars.next()? as u32;
-    if c != LEN_MARK {
-        return Some((c as usize, chars.as_str()));
-    }
-    let mut n = 0usize;
-    for _ in 0..4 {
-        n = (n << 11) | chars.next()? as usize;
-    }
+    let n = match c {
+        c if c < SYM_BASE => c as usize,
+        c if c < LONG_BASE => return None,
+        c if c < LEN_MARK => (c - LONG_BASE + SYM_BASE) as usize,
+        _ => {
+            let mut n = 0usize;
+            for _ in 0..4 {
+                n = (n << 11) | chars.next()? as usize;
+            }
+            n
+        }
+    };
     Some((n, chars.as_str()))
 }
 
+/// Reads one name or value: an interned name, or a length and that many bytes.
 #[inline(always)]
 fn take_str(s: &str) -> Option<(&str, &str)> {
-    let (n, rest) = take_len(s)?;
+    match s.as_bytes().first() {
+        Some(&b) if b < 0x80 => s.get(1..)?.split_at_checked(usize::from(b)),
+        _ => take_str_slow(s),
+    }
+}
+
+#[inline(never)]
+fn take_str_slow(s: &str) -> Option<(&str, &str)> {
+    let mut chars = s.chars();
+    let c = chars.next()? as u32;
+    if (SYM_BASE..LONG_BASE).contains(&c) {
+        return Some((symbols::name((c - SYM_BASE) as usize)?, chars.as_str()));
+    }
+    let (n, rest) = take_long_len(s)?;
     rest.split_at_checked(n)
 }
 
@@ -122,19 +155,38 @@ fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Box<str> {
     if pairs.is_empty() {
         return Box::default();
     }
+    let mut stack = [None::<u16>; 32];
+    let mut heap = Vec::new();
+    let ids: &mut [Option<u16>] = match stack.get_mut(..pairs.len()) {
+        Some(s) => s,
+        None => {
+            heap.resize(pairs.len(), None);
+            &mut heap
+        }
+    };
+    for (id, (k, _)) in ids.iter_mut().zip(pairs) {
+        *id = symbols::id(k.as_ref());
+    }
     let size = len_of_len(pairs.len())
         + pairs
             .iter()
-            .map(|(k, v)| {
+            .zip(ids.iter())
+            .map(|((k, v), id)| {
                 let (k, v) = (k.as_ref().len(), v.as_ref().len());
-                len_of_len(k) + k + len_of_len(v) + v
+                let name = if id.is_some() { 2 } else { len_of_len(k) + k };
+                name + len_of_len(v) + v
             })
             .sum::<usize>();
     let mut out = String::with_capacity(size);
     put_len(&mut out, pairs.len());
-    for (k, v) in pairs {
-        put_len(&mut out, k.as_ref().len());
-        out.push_str(k.as_ref());
+    for ((k, v), id) in pairs.iter().zip(ids.iter()) {
+        match id {
+            Some(id) => push_code(&mut out, SYM_BASE + u32::from(*id)),
+            None => {
+                put_len(&mut out, k.as_ref().len());
+                out.push_str(k.as_ref());
+            }
+        }
         put_len(&mut out, v.as_ref().len());
         out.push_str(v.as_ref());
     }
@@ -355,7 +407,8 @@ impl<'de> serde::Deserialize<'de> for LabelSet {
                 f.write_str("a map")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<LabelSet, A::Error> {
-                let mut pairs: Vec<(String, String)> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                let mut pairs: Vec<(String, String)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
                 while let Some(pair) = map.next_entry::<String, String>()? {
                     pairs.push(pair);
                 }
@@ -491,7 +544,10 @@ mod tests {
         assert_eq!(set.remove("long"), Some(long.clone()));
         assert_eq!(set.remove("long"), None);
         set.remove_empty_values();
-        assert_eq!(set.iter().collect::<Vec<_>>(), [("b", "3"), ("c", "4"), ("mid", mid.as_str()), ("ü", "\u{0}\u{ffff}")]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [("b", "3"), ("c", "4"), ("mid", mid.as_str()), ("ü", "\u{0}\u{ffff}")]
+        );
         assert_eq!(set.iter().len(), 4);
         let json = serde_json::to_string(&set).unwrap();
         let back: LabelSet = serde_json::from_str(&json).unwrap();
@@ -499,6 +555,23 @@ mod tests {
         assert_eq!(set.clone().into_inner().len(), 4);
         assert!(LabelSet::new().is_empty());
         assert_eq!(LabelSet::new().iter().count(), 0);
+    }
+
+    #[test]
+    fn interned_and_inline_names_read_back() {
+        // More distinct names than the symbol table holds, and names too long to intern: every set still reads
+        // back, and equal sets built in different orders are equal (one encoding per set).
+        let long = "n".repeat(100);
+        for i in 0..symbols::MAX_SYMBOLS + 200 {
+            let name = format!("name_{i}");
+            let a = LabelSet::from_pairs([(name.as_str(), "v"), ("alertname", "A"), (long.as_str(), "w")]);
+            let b: LabelSet =
+                [(long.as_str(), "w"), (name.as_str(), "v"), ("alertname", "A")].into_iter().collect();
+            assert_eq!(a, b, "{name}");
+            assert_eq!(a.get(&name), Some("v"));
+            assert_eq!(a.get(&long), Some("w"));
+            assert_eq!(a.len(), 3);
+        }
     }
 
     #[test]

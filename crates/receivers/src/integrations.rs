@@ -45,9 +45,13 @@ pub fn build(receiver: &Receiver, template: &Arc<Template>, clock: &SharedClock)
                 IntegrationRef::Email(c) => {
                     Arc::new(Email::new(EmailSettings::from_config(c), template.clone(), clock.clone()))
                 }
-                IntegrationRef::DingTalk(c) => Arc::new(DingTalk::from_config(c, template.clone(), clock.clone())),
+                IntegrationRef::DingTalk(c) => {
+                    Arc::new(DingTalk::from_config(c, template.clone(), clock.clone()))
+                }
                 IntegrationRef::Wecom(c) => Arc::new(Wecom::from_config(c, template.clone())),
-                IntegrationRef::Feishu(c) => Arc::new(Feishu::from_config(c, template.clone(), clock.clone())),
+                IntegrationRef::Feishu(c) => {
+                    Arc::new(Feishu::from_config(c, template.clone(), clock.clone()))
+                }
                 other => Arc::new(Unimplemented::new(other.type_name(), other.send_resolved())),
             };
             Integration { kind: i.type_name(), index: i.index, notifier }

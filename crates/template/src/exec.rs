@@ -22,8 +22,11 @@ pub(crate) enum Mode {
     Html,
 }
 
-/// Go bounds template recursion at 100000; Rust stacks are smaller, so we stop earlier with the same message.
-const MAX_DEPTH: usize = 1000;
+/// Go bounds template recursion at 100000; Rust stacks are smaller (2 MiB on tokio workers), so we stop far
+/// earlier with the same message. The budget is shared by `template` calls and nested `if`/`with`/`range`
+/// bodies, since a recursive template can nest controls at every level (the parser bounds one template's nesting
+/// at `MAX_NESTING`, not the sum along a call chain).
+const MAX_DEPTH: usize = 200;
 
 pub(crate) struct Exec<'a> {
     pub trees: &'a BTreeMap<String, Arc<Tree>>,
@@ -89,6 +92,19 @@ impl<'a> Exec<'a> {
     }
 
     fn walk(&mut self, dot: &Value, node: &Node) -> EResult<Flow> {
+        if !matches!(node, Node::If(_) | Node::With(_) | Node::Range(_)) {
+            return self.walk_node(dot, node);
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(self.errorf(format!("exceeded maximum template depth ({MAX_DEPTH})")));
+        }
+        self.depth += 1;
+        let r = self.walk_node(dot, node);
+        self.depth -= 1;
+        r
+    }
+
+    fn walk_node(&mut self, dot: &Value, node: &Node) -> EResult<Flow> {
         match node {
             Node::Text(t) => self.out.push_str(t),
             Node::Action { pos, pipe } => {

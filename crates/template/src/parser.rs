@@ -44,6 +44,12 @@ impl Tree {
 
 type PResult<T> = Result<T, TemplateError>;
 
+/// How deeply parentheses, `if`/`range`/`with`/`block` and `else if` chains may nest. Go bounds parentheses at
+/// 10000 and relies on growable stacks for the rest; our parser and executor recurse on the thread's stack
+/// (2 MiB on tokio workers), so untrusted templates are bounded well below what would overflow it. Real templates
+/// nest a handful of levels.
+pub(crate) const MAX_NESTING: usize = 100;
+
 struct Parser<'f> {
     items: Vec<Item>,
     idx: usize,
@@ -51,6 +57,8 @@ struct Parser<'f> {
     text: Arc<str>,
     vars: Vec<String>,
     range_depth: usize,
+    /// Current nesting of parentheses and control structures, bounded by [`MAX_NESTING`].
+    nesting: usize,
     action_line: usize,
     /// Line of the last token read, as Go's `t.token[0].line` in errors.
     last_line: usize,
@@ -69,6 +77,7 @@ pub(crate) fn parse(name: &str, text: &str, is_func: &dyn Fn(&str) -> bool) -> P
         text: text.clone(),
         vars: vec!["$".into()],
         range_depth: 0,
+        nesting: 0,
         action_line: 0,
         last_line: 1,
         trees: Vec::new(),
@@ -265,7 +274,23 @@ impl Parser<'_> {
         Ok(Parsed::Node(Some(node)))
     }
 
+    /// Enters one level of nesting, failing with Go's message beyond [`MAX_NESTING`]; the caller leaves it.
+    fn enter(&mut self) -> PResult<()> {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.errorf("max expression depth exceeded".into()));
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
     fn parse_control(&mut self, allow_else_if: bool, context: &str) -> PResult<Branch> {
+        self.enter()?;
+        let r = self.parse_control_nested(allow_else_if, context);
+        self.nesting -= 1;
+        r
+    }
+
+    fn parse_control_nested(&mut self, allow_else_if: bool, context: &str) -> PResult<Branch> {
         let nvars = self.vars.len();
         let pos = self.peek_non_space().pos;
         let pipe = self.pipeline(context, ItemKind::RightDelim)?;
@@ -330,7 +355,10 @@ impl Parser<'_> {
         let pipe = self.pipeline(context, ItemKind::RightDelim)?;
         let saved_vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
         let saved_depth = std::mem::replace(&mut self.range_depth, 0);
-        let (root, end) = self.item_list()?;
+        self.enter()?;
+        let listed = self.item_list();
+        self.nesting -= 1;
+        let (root, end) = listed?;
         self.vars = saved_vars;
         self.range_depth = saved_depth;
         if !matches!(end, Parsed::End) {
@@ -509,8 +537,10 @@ impl Parser<'_> {
                 ArgKind::Number(n, tok.val)
             }
             ItemKind::LeftParen => {
-                let p = self.pipeline("parenthesized pipeline", ItemKind::RightParen)?;
-                ArgKind::Pipe(Box::new(p))
+                self.enter()?;
+                let p = self.pipeline("parenthesized pipeline", ItemKind::RightParen);
+                self.nesting -= 1;
+                ArgKind::Pipe(Box::new(p?))
             }
             ItemKind::String | ItemKind::RawString => {
                 let s = self.unquote(&tok.val)?;

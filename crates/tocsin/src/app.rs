@@ -1,7 +1,12 @@
 //! Start-up and shutdown of one tocsin process, in the order of Alertmanager's `cmd/alertmanager/main.go`
-//! (reference §1.3): log the version, create the storage directory, silences and their maintenance, the alert
-//! store and its GC, metrics, the configuration, the API, then every HTTP listener. Nothing slow happens before
-//! the listeners are up, so the process is ready within milliseconds.
+//! (reference §1.3): log the version, create the storage directory, silences and the notification log loaded from
+//! `--storage.path` (with their maintenance: GC then compaction), the alert store and its GC, metrics, the
+//! configuration, the notification pipeline built from it (templates, receivers, inhibitor, dispatcher; rebuilt on
+//! every reload by [`crate::notify::LivePipeline`]), the API and web UI, then every HTTP listener. Nothing slow
+//! happens before the listeners are up, so the process is ready within milliseconds.
+//!
+//! Shutdown (SIGTERM/SIGINT): stop serving, stop the pipeline, then flush and snapshot storage so the next start
+//! replays nothing. Every silence change was already fsynced before its 200, so `kill -9` loses nothing either.
 //!
 //! Every failure is logged here, in upstream's words, before [`App::run`] returns it; the binary only maps an
 //! error to exit status 1.
@@ -20,9 +25,9 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tocsin_api::context::SilenceSync;
 use tocsin_api::models::{ClusterState, ClusterStatus, PeerStatus, VersionInfo};
 use tocsin_api::{Api, ApiDeps, ApiOptions, ClusterDisabled, ClusterStatusSource, StaticClusterStatus};
-use tocsin_api::context::SilenceSync;
 use tocsin_model::clock::{SharedClock, SystemClock};
 use tocsin_pipeline::retry::SeededJitter;
 use tocsin_pipeline::{Peer, SingleNode};
@@ -259,11 +264,7 @@ async fn open_storage(
     let (silences, nflog, clock) = (silences.clone(), nflog.clone(), clock.clone());
     let opened = tokio::task::spawn_blocking(move || Storage::open(&opts, silences, nflog, clock))
         .await
-        .map_err(|e| StorageError::Io {
-            op: "open",
-            path: flags.storage_path.clone(),
-            reason: e.to_string(),
-        })
+        .map_err(|e| StorageError::Io { op: "open", path: flags.storage_path.clone(), reason: e.to_string() })
         .and_then(|r| r);
     opened.map(Arc::new).map_err(|e| log_err("Unable to open storage", e.into()))
 }

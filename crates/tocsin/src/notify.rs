@@ -21,7 +21,8 @@ use tocsin_pipeline::from_config::inhibit_rules;
 use tocsin_pipeline::retry::Jitter;
 use tocsin_pipeline::time_stages::GroupMarkers;
 use tocsin_pipeline::{
-    build_pipelines, Dispatcher, DispatcherOptions, Inhibitor, Integration, Metrics, Peer, PipelineDeps, Route,
+    build_pipelines, Dispatcher, DispatcherOptions, Inhibitor, Integration, Metrics, Peer, PipelineDeps,
+    Route,
 };
 use tocsin_state::nflog::NotificationLog;
 use tocsin_state::{AlertStore, Silences};
@@ -91,10 +92,8 @@ impl LivePipeline {
                     "skipping creation of receiver not referenced by any route");
                 continue;
             }
-            let built: Vec<Integration> = tocsin_receivers::build(r, &template, &d.clock)
-                .into_iter()
-                .map(Integration::from)
-                .collect();
+            let built: Vec<Integration> =
+                tocsin_receivers::build(r, &template, &d.clock).into_iter().map(Integration::from).collect();
             integrations += built.len();
             receivers.insert(r.name.clone(), built);
         }

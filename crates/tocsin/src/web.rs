@@ -30,11 +30,8 @@ fn ui(prefix: &str) -> BoxedFilter<(warp::reply::Response,)> {
     }
     let exact = prefix.to_owned();
     let to = format!("{prefix}/");
-    let redirect = warp::get()
-        .or(warp::head())
-        .unify()
-        .and(warp::path::full())
-        .and_then(move |full: FullPath| {
+    let redirect =
+        warp::get().or(warp::head()).unify().and(warp::path::full()).and_then(move |full: FullPath| {
             let (exact, to) = (exact.clone(), to.clone());
             async move {
                 if full.as_str() != exact {
@@ -56,7 +53,11 @@ mod tests {
     use super::*;
 
     fn api() -> impl Filter<Extract = (Response<Bytes>,), Error = Rejection> + Clone + Send + Sync + 'static {
-        warp::path::full().map(|p: FullPath| Response::new(Bytes::from(format!("api {}", p.as_str()))))
+        warp::any()
+            .and_then(|| async { Ok::<_, Rejection>(()) })
+            .untuple_one()
+            .and(warp::path::full())
+            .map(|p: FullPath| Response::new(Bytes::from(format!("api {}", p.as_str()))))
     }
 
     struct Case {
@@ -72,10 +73,22 @@ mod tests {
         let cases = [
             Case { name: "root index", prefix: "/", path: "/", want_status: 200, want: "tocsin-ui" },
             Case { name: "root api", prefix: "/", path: "/api/v2/status", want_status: 200, want: "api " },
-            Case { name: "unknown static", prefix: "/", path: "/static/nope.js", want_status: 200, want: "api " },
+            Case {
+                name: "unknown static",
+                prefix: "/",
+                path: "/static/nope.js",
+                want_status: 200,
+                want: "api ",
+            },
             Case { name: "prefix index", prefix: "/am", path: "/am/", want_status: 200, want: "tocsin-ui" },
             Case { name: "prefix redirect", prefix: "/am", path: "/am", want_status: 302, want: "" },
-            Case { name: "prefix api", prefix: "/am", path: "/am/api/v2/status", want_status: 200, want: "api " },
+            Case {
+                name: "prefix api",
+                prefix: "/am",
+                path: "/am/api/v2/status",
+                want_status: 200,
+                want: "api ",
+            },
             Case { name: "outside prefix", prefix: "/am", path: "/", want_status: 200, want: "api /" },
         ];
         for c in cases {
