@@ -235,9 +235,18 @@ async fn cluster_listen_address_reports_this_node_as_only_peer() {
     let node = NodeBuilder::new(bin())
         .config(GOOD)
         .arg("--cluster.listen-address=127.0.0.1:0")
+        .arg("--cluster.settle-timeout=200ms")
         .start()
         .expect("start");
-    let (_, body) = get(&node, "/api/v2/status").await;
+    // A lone node settles when the settle timeout passes; poll (bounded) until it reports ready.
+    let mut body = String::new();
+    for _ in 0..100 {
+        body = get(&node, "/api/v2/status").await.1;
+        if body.contains(r#""status":"ready""#) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");
     let cluster = &v["cluster"];
     assert_eq!(cluster["status"], "ready", "{body}");

@@ -50,7 +50,7 @@ pub enum LabelError {
 /// A set of labels (or annotations) sorted by name, with unique names.
 ///
 /// Stored as one packed string (`count, then name value …`, each preceded by a one-`char` header, see
-/// [`SYM_BASE`]; known names are two-byte ids into a process-wide table, [`symbols`]) rather than a
+/// `SYM_BASE`; known names are two-byte ids into a process-wide table, `symbols`) rather than a
 /// `BTreeMap<String, String>`: an alert's label set is then a single allocation of about
 /// the size of its text instead of a B-tree node (~540 bytes) plus one allocation per name and value. The store
 /// holds every active alert, so this is most of tocsin's memory at 100k alerts. Reads walk the packed text (label

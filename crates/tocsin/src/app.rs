@@ -26,8 +26,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_api::context::SilenceSync;
-use tocsin_api::models::{ClusterState, ClusterStatus, PeerStatus, VersionInfo};
-use tocsin_api::{Api, ApiDeps, ApiOptions, ClusterDisabled, ClusterStatusSource, StaticClusterStatus};
+use tocsin_api::models::VersionInfo;
+use tocsin_api::{Api, ApiDeps, ApiOptions, ClusterDisabled};
 use tocsin_model::clock::{SharedClock, SystemClock};
 use tocsin_pipeline::retry::SeededJitter;
 use tocsin_pipeline::{Peer, SingleNode};
@@ -56,6 +56,8 @@ pub enum AppError {
     /// The configuration loaded but the pipeline could not be built from it (templates).
     #[error("{0}")]
     Apply(String),
+    #[error("{0}")]
+    Cluster(#[from] tocsin_gossip::ClusterError),
 }
 
 /// The application.
@@ -113,6 +115,11 @@ impl App {
             .register(&mut registry);
         let limit_metrics = LimitMetrics::register(&mut registry);
         let pipeline_metrics = Arc::new(tocsin_pipeline::Metrics::register(&mut registry));
+        // Upstream's order: the gossip mesh starts after the states it replicates are loaded, before serving.
+        let cluster =
+            crate::cluster::start_cluster(&flags, silences.clone(), nflog.clone(), &mut registry, clock.clone())
+                .await
+                .map_err(|e| log_err("unable to initialize gossip mesh", e.into()))?;
         let registry = Arc::new(RwLock::new(registry));
 
         let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
@@ -124,8 +131,11 @@ impl App {
 
         let reloader =
             Arc::new(Reloader::load_initial(&flags.config_file, parse_mode, app_metrics, clock.clone())?);
-        // Cluster hook: with gossip, `peer` is the cluster's position and settling (ClusterRuntime::peer).
-        let peer: Arc<dyn Peer> = Arc::new(SingleNode);
+        // With gossip, the wait stage and settling follow the cluster's position; alone, position 0.
+        let peer: Arc<dyn Peer> = match &cluster {
+            Some(c) => c.peer(),
+            None => Arc::new(SingleNode),
+        };
         let pipeline = Arc::new(LivePipeline::new(NotifyDeps {
             clock: clock.clone(),
             alerts: alerts.clone(),
@@ -152,7 +162,10 @@ impl App {
                 alerts,
                 silences,
                 config: reloader.handle(),
-                cluster: cluster_status(&flags, &clock),
+                cluster: match &cluster {
+                    Some(c) => c.status_source(),
+                    None => Arc::new(ClusterDisabled),
+                },
                 reloader: reloader.clone(),
                 router: Some(pipeline.clone()),
                 registry,
@@ -205,6 +218,9 @@ impl App {
         }
         if let Some(m) = maintenance {
             m.abort();
+        }
+        if let Some(c) = &cluster {
+            c.leave().await;
         }
         // Everything acknowledged is already on disk; the snapshot only makes the next start replay nothing.
         if let Err(err) = storage.flush_and_snapshot().await {
@@ -294,31 +310,6 @@ fn spawn_maintenance(period: Duration, task: impl Fn() + Send + 'static) {
     });
 }
 
-/// Until gossip exists: "disabled" without `--cluster.listen-address`, else "ready" with this node as its only
-/// peer, named by a fresh ULID as upstream names peers.
-fn cluster_status(flags: &Flags, clock: &SharedClock) -> Arc<dyn ClusterStatusSource> {
-    let Some(listen) = &flags.cluster_listen_address else {
-        return Arc::new(ClusterDisabled);
-    };
-    let name = ulid(clock.now().timestamp_millis(), uuid::Uuid::new_v4().as_bytes());
-    let address = flags.cluster_advertise_address.clone().unwrap_or_else(|| listen.clone());
-    Arc::new(StaticClusterStatus(ClusterStatus {
-        name: Some(name.clone()),
-        peers: vec![PeerStatus { address, name }],
-        status: ClusterState::Ready,
-    }))
-}
-
-/// A ULID (`01ARZ3NDEKTSV4RRFFQ69G5FAV`): 48-bit millisecond time then 80 random bits, Crockford base32.
-fn ulid(millis: i64, random: &[u8; 16]) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let time = u128::from(u64::try_from(millis).unwrap_or(0) & 0xFFFF_FFFF_FFFF);
-    let mut rand = [0u8; 16];
-    rand[6..].copy_from_slice(&random[..10]);
-    let value = (time << 80) | u128::from_be_bytes(rand);
-    (0..26).rev().map(|i| char::from(ALPHABET[((value >> (i * 5)) & 31) as usize])).collect()
-}
-
 fn version_info() -> VersionInfo {
     VersionInfo {
         branch: BUILD.branch.to_owned(),
@@ -327,19 +318,5 @@ fn version_info() -> VersionInfo {
         go_version: BUILD.compiler.to_owned(),
         revision: BUILD.revision.to_owned(),
         version: BUILD.version.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ulid_shape() {
-        let id = ulid(1_469_918_176_385, &[0xff; 16]);
-        assert_eq!(id.len(), 26);
-        // Known time prefix from the ULID spec's example timestamp.
-        assert!(id.starts_with("01ARYZ6S41"), "{id}");
-        assert!(id.ends_with("ZZZZZZZZZZZZZZZZ"), "{id}");
     }
 }

@@ -16,7 +16,7 @@ use super::proto::{
 };
 use crate::nflog::{Entry, MeshEntry, Receiver};
 use crate::silences::MeshSilence;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tocsin_model::{MatchType, Matcher, Silence};
 
@@ -81,7 +81,18 @@ pub(crate) fn encode_silence(m: &MeshSilence) -> Vec<u8> {
     w.buf
 }
 
-fn decode_matcher(buf: &[u8], base: u64) -> Result<Matcher, DecodeError> {
+/// Regex matchers already compiled while loading one file, keyed by their encoded `Matcher` bytes (type, name and
+/// pattern). Compiling a regex costs tens of microseconds, most of a silences snapshot's load time, and silences
+/// often share patterns (`instance=~"db-.*"`), so each distinct pattern is compiled once per start-up.
+#[derive(Debug, Default)]
+pub(crate) struct DecodeCache {
+    regexes: HashMap<Vec<u8>, Matcher>,
+}
+
+fn decode_matcher(buf: &[u8], base: u64, cache: &mut DecodeCache) -> Result<Matcher, DecodeError> {
+    if let Some(m) = cache.regexes.get(buf) {
+        return Ok(m.clone());
+    }
     let mut r = Reader::new(buf, base);
     let (mut ty, mut name, mut pattern) = (MatchType::Equal, String::new(), String::new());
     while let Some((n, v, at)) = r.field()? {
@@ -106,8 +117,12 @@ fn decode_matcher(buf: &[u8], base: u64) -> Result<Matcher, DecodeError> {
             _ => {}
         }
     }
-    Matcher::new(ty, name, pattern)
-        .map_err(|e| DecodeError::InvalidSilence { offset: base, reason: e.to_string() })
+    let m = Matcher::new(ty, name, pattern)
+        .map_err(|e| DecodeError::InvalidSilence { offset: base, reason: e.to_string() })?;
+    if ty.is_regex() {
+        cache.regexes.insert(buf.to_vec(), m.clone());
+    }
+    Ok(m)
 }
 
 /// The first legacy `Comment{author, comment}`: upstream moves it into `created_by`/`comment` on load.
@@ -124,7 +139,7 @@ fn decode_comment(buf: &[u8], base: u64) -> Result<(String, String), ProtoError>
     Ok((author, comment))
 }
 
-fn decode_silence_body(buf: &[u8], base: u64) -> Result<Silence, DecodeError> {
+fn decode_silence_body(buf: &[u8], base: u64, cache: &mut DecodeCache) -> Result<Silence, DecodeError> {
     let mut r = Reader::new(buf, base);
     let epoch = chrono::DateTime::UNIX_EPOCH;
     let mut s = Silence {
@@ -140,7 +155,7 @@ fn decode_silence_body(buf: &[u8], base: u64) -> Result<Silence, DecodeError> {
     while let Some((n, v, at)) = r.field()? {
         match n {
             1 => s.id = expect_string(v, "Silence.id", at)?,
-            2 => s.matchers.push(decode_matcher(expect_bytes(v, "Silence.matchers", at)?, at)?),
+            2 => s.matchers.push(decode_matcher(expect_bytes(v, "Silence.matchers", at)?, at, cache)?),
             3 => s.starts_at = decode_timestamp(expect_bytes(v, "Silence.starts_at", at)?, at)?,
             4 => s.ends_at = decode_timestamp(expect_bytes(v, "Silence.ends_at", at)?, at)?,
             5 => s.updated_at = decode_timestamp(expect_bytes(v, "Silence.updated_at", at)?, at)?,
@@ -164,12 +179,24 @@ fn decode_silence_body(buf: &[u8], base: u64) -> Result<Silence, DecodeError> {
 }
 
 /// Decodes one `MeshSilence` that starts at absolute offset `base`.
+#[cfg(test)]
 pub(crate) fn decode_silence(buf: &[u8], base: u64) -> Result<MeshSilence, DecodeError> {
+    decode_silence_cached(buf, base, &mut DecodeCache::default())
+}
+
+/// [`decode_silence`] reusing the regexes `cache` already compiled.
+pub(crate) fn decode_silence_cached(
+    buf: &[u8],
+    base: u64,
+    cache: &mut DecodeCache,
+) -> Result<MeshSilence, DecodeError> {
     let mut r = Reader::new(buf, base);
     let (mut silence, mut expires_at) = (None, chrono::DateTime::UNIX_EPOCH);
     while let Some((n, v, at)) = r.field()? {
         match n {
-            1 => silence = Some(decode_silence_body(expect_bytes(v, "MeshSilence.silence", at)?, at)?),
+            1 => {
+                silence = Some(decode_silence_body(expect_bytes(v, "MeshSilence.silence", at)?, at, cache)?)
+            }
             2 => expires_at = decode_timestamp(expect_bytes(v, "MeshSilence.expires_at", at)?, at)?,
             _ => {}
         }
@@ -264,8 +291,14 @@ fn decode_entry_body(buf: &[u8], base: u64) -> Result<Entry, ProtoError> {
     Ok(e)
 }
 
-/// Decodes one `MeshEntry` that starts at absolute offset `base`.
+/// Decodes one `MeshEntry` that starts at absolute offset `base` (entries have no regexes to cache).
+#[cfg(test)]
 pub(crate) fn decode_entry(buf: &[u8], base: u64) -> Result<MeshEntry, DecodeError> {
+    decode_entry_cached(buf, base, &mut DecodeCache::default())
+}
+
+/// [`decode_entry`] with the signature every record decoder shares.
+pub(crate) fn decode_entry_cached(buf: &[u8], base: u64, _: &mut DecodeCache) -> Result<MeshEntry, DecodeError> {
     let mut r = Reader::new(buf, base);
     let (mut entry, mut expires_at) = (None, chrono::DateTime::UNIX_EPOCH);
     while let Some((n, v, at)) = r.field()? {

@@ -1,7 +1,7 @@
 //! [`Storage`]: opens `--storage.path` at start-up (recovery or import), hooks the silences and the notification
 //! log into their durable logs, and runs maintenance (GC then compaction) every `--data.maintenance-interval`.
 
-use super::codec::{decode_entry, decode_silence, encode_entry, encode_silence};
+use super::codec::{decode_entry_cached, decode_silence_cached, encode_entry, encode_silence};
 use super::durable::{DurableNflog, DurableSilences};
 use super::log::{DurableLog, SnapshotInfo, Start};
 use super::recover::{recover, Kind, Recovered};
@@ -52,7 +52,7 @@ pub struct Storage {
 const SILENCES: Kind<MeshSilence> = Kind {
     name: "silences",
     upstream: "silences",
-    decode: decode_silence,
+    decode: decode_silence_cached,
     encode: encode_silence,
     key: |m| m.silence.id.clone(),
 };
@@ -60,7 +60,7 @@ const SILENCES: Kind<MeshSilence> = Kind {
 const NFLOG: Kind<MeshEntry> = Kind {
     name: "nflog",
     upstream: "nflog",
-    decode: decode_entry,
+    decode: decode_entry_cached,
     encode: encode_entry,
     key: |m| state_key(&m.entry.group_key, &m.entry.receiver),
 };
@@ -84,7 +84,7 @@ fn encode_all<T>(items: Vec<T>, encode: fn(&T) -> Vec<u8>) -> Vec<Vec<u8>> {
 fn start_log<T>(
     dir: &Path,
     kind: &Kind<T>,
-    rec: Recovered<T>,
+    rec: Recovered,
     max: u64,
     source: super::log::Source,
 ) -> Result<DurableLog, StorageError> {
@@ -113,15 +113,43 @@ impl Storage {
     ) -> Result<Self, StorageError> {
         let dir = opts.path.as_path();
         prepare_dir(dir)?;
-        let mut rec_sil = recover(dir, &SILENCES)?;
-        let mut rec_nfl = recover(dir, &NFLOG)?;
-        for m in std::mem::take(&mut rec_sil.items) {
-            silences.merge(m);
-        }
         let now = clock.now();
-        for m in std::mem::take(&mut rec_nfl.items) {
-            nflog.merge(m, now);
-        }
+        // The two kinds are independent files and stores: recover them on two threads, and merge the nflog's
+        // chunks into its store on a third while the next chunk is decoded (start-up time is decoding and
+        // inserting; a server has more than one core).
+        let panicked = |name: &'static str| StorageError::Io {
+            op: "recover",
+            path: dir.join(name),
+            reason: "a recovery thread panicked".to_owned(),
+        };
+        let (rec_sil, rec_nfl) = std::thread::scope(|scope| {
+            let sil = scope.spawn(|| {
+                recover(dir, &SILENCES, &mut |items| {
+                    for m in items {
+                        silences.merge(m);
+                    }
+                })
+            });
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<MeshEntry>>(4);
+            let nflog = &nflog;
+            let merger = scope.spawn(move || {
+                for chunk in rx {
+                    for m in chunk {
+                        nflog.merge(m, now);
+                    }
+                }
+            });
+            let mut send = move |items| {
+                // Only fails if the merger panicked, which its join reports.
+                let _ = tx.send(items);
+            };
+            let nfl = recover(dir, &NFLOG, &mut send);
+            drop(send);
+            let nfl = merger.join().map_err(|_| panicked(NFLOG.name)).and(nfl);
+            let sil = sil.join().unwrap_or_else(|_| Err(panicked(SILENCES.name)));
+            (sil, nfl)
+        });
+        let (rec_sil, rec_nfl) = (rec_sil?, rec_nfl?);
         tracing::info!(path = %dir.display(), silences = silences.len(), nflog_entries = nflog.len(),
             imported_silences = rec_sil.imported, imported_nflog_entries = rec_nfl.imported, "storage loaded");
 
