@@ -41,7 +41,9 @@ fn alias_bombs_are_errors() {
     let mut y = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = i - 1;
-        y.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        y.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     y.push_str("route: {receiver: r, group_by: *a9}\nreceivers: [{name: r}]\n");
     assert!(load(&y).is_err());
@@ -57,10 +59,44 @@ fn random_bytes_never_panic() {
         seed
     };
     let pieces = [
-        "route:", "receivers:", "- name: r", "receiver: r", "\n", "  ", "{", "}", "[", "]", ",", ":", "'", "\"",
-        "&a", "*a", "!!binary", "!!str", "routes:", "matchers: ['a=b']", "group_by: ['...']", "é", "🙂", "-", "~",
-        "null", "1s", "url: http://x", "webhook_configs:", "global:", "inhibit_rules:", "time_intervals:",
-        "templates:", "<<: *a", "?", "|", ">", "#",
+        "route:",
+        "receivers:",
+        "- name: r",
+        "receiver: r",
+        "\n",
+        "  ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "'",
+        "\"",
+        "&a",
+        "*a",
+        "!!binary",
+        "!!str",
+        "routes:",
+        "matchers: ['a=b']",
+        "group_by: ['...']",
+        "é",
+        "🙂",
+        "-",
+        "~",
+        "null",
+        "1s",
+        "url: http://x",
+        "webhook_configs:",
+        "global:",
+        "inhibit_rules:",
+        "time_intervals:",
+        "templates:",
+        "<<: *a",
+        "?",
+        "|",
+        ">",
+        "#",
     ];
     for _ in 0..5_000 {
         let mut s = String::new();

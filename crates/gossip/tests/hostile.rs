@@ -193,7 +193,9 @@ async fn stalled_large_frames_are_bounded() {
     tokio::time::sleep(Duration::from_secs(11)).await;
     drop(stalled);
     nodes[0].set("after", 1, "attack");
-    eventually(Duration::from_secs(2), "replicating after the attack", || nodes[1].state.get("after").is_some())
-        .await;
+    eventually(Duration::from_secs(2), "replicating after the attack", || {
+        nodes[1].state.get("after").is_some()
+    })
+    .await;
     assert_eq!(h.dropped(DropReason::Malformed), before, "timeouts are not counted as malformed");
 }

@@ -226,8 +226,8 @@ pub async fn simulate(n: usize, changes: usize, window: Duration, rate: u32) -> 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let join = started.elapsed();
-    // Let the join's push-pulls finish before measuring idle traffic.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Let the join's push-pulls finish before measuring.
+    tokio::time::sleep(window.min(Duration::from_secs(2))).await;
 
     let mut spread = Vec::with_capacity(changes);
     for c in 0..changes {
@@ -249,7 +249,7 @@ pub async fn simulate(n: usize, changes: usize, window: Duration, rate: u32) -> 
     let spread_max_ms = spread.iter().copied().fold(0.0, f64::max);
     let spread_median_ms = median(spread);
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(window.min(Duration::from_millis(500))).await;
     let b0 = sent.load(Ordering::Relaxed);
     let t0 = Instant::now();
     tokio::time::sleep(window).await;
