@@ -3,7 +3,7 @@
 //!
 //! In the flow (DESIGN.md §1) the API is where alerts enter (`POST /api/v2/alerts` → [`tocsin_state::AlertStore`])
 //! and where silences are managed (→ [`tocsin_state::Silences`]). The app builds an [`Api`] from [`ApiDeps`] and
-//! serves [`routes`]; everything here is testable with `warp::test` without sockets.
+//! serves [`routes()`]; everything here is testable with `warp::test` without sockets.
 //!
 //! Compatibility target: Alertmanager 0.27+ defaults (API v1 gone with 410, UTF-8 label names unless
 //! `classic-mode`, `Cache-Control: no-store` and 404 for unknown silences as 0.26+), with 0.25's error bodies.

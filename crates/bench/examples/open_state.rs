@@ -41,7 +41,9 @@ fn main() -> anyhow::Result<()> {
         let t = tokio::time::Instant::now();
         let sil = Arc::new(Silences::new(SilencesOptions::default(), clock.clone()));
         let nflog = Arc::new(NotificationLog::new(Duration::from_secs(120 * 3600)));
-        let storage = rt.block_on(async { Storage::open(&StorageOptions::new(&copy), sil.clone(), nflog.clone(), clock) });
+        let storage = rt.block_on(async {
+            Storage::open(&StorageOptions::new(&copy), sil.clone(), nflog.clone(), clock)
+        });
         let took = t.elapsed();
         let storage = storage.map_err(|e| anyhow::anyhow!("{e}"))?;
         eprintln!("open {i}: {took:?} ({} silences, {} entries)", sil.len(), nflog.len());

@@ -41,7 +41,8 @@ impl Sink {
         let addr = listener.local_addr().context("sink addr")?;
         let arrivals = Arc::new(Mutex::new(Vec::new()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("sink runtime")?;
+        let rt =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().context("sink runtime")?;
         let recorded = arrivals.clone();
         let thread = std::thread::Builder::new()
             .name("bench-sink".into())

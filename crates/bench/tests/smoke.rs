@@ -67,7 +67,7 @@ async fn harness_measures_a_real_server() {
     let sim = report.column(ServerKind::Tocsin).expect("tocsin column");
     assert!(sim.errors.is_empty(), "simulation errors: {:?}", sim.errors);
     assert!(sim.value("sim_spread_p50").is_some_and(|v| v > 0.0), "{:?}", sim.samples);
-    assert!(sim.value("sim_idle_bytes").is_some_and(|v| v > 0.0), "{:?}", sim.samples);
+    assert!(sim.value("sim_load_bytes").is_some_and(|v| v > 0.0), "{:?}", sim.samples);
     let md = report.to_markdown();
     assert!(md.contains("| Start-up to ready (median of 2) |"), "{md}");
     assert!(md.contains("RSS at 2k alerts"), "{md}");

@@ -108,7 +108,8 @@ fn listen_address(line: &str) -> Option<String> {
         return None;
     }
     let rest = &line[line.find("address=")? + "address=".len()..];
-    let addr: String = rest.trim_start_matches('"').chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
+    let addr: String =
+        rest.trim_start_matches('"').chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
     (!addr.is_empty()).then_some(addr)
 }
 

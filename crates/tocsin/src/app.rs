@@ -18,6 +18,8 @@ use crate::metrics::{AppMetrics, StateCollector};
 use crate::notify::{LivePipeline, NotifyDeps};
 use crate::reload::Reloader;
 use crate::version::BUILD;
+use crate::webconfig::serve::{serve, Handler};
+use crate::webconfig::watch::WebConfigWatch;
 use crate::{signals, web_url};
 use parking_lot::RwLock;
 use prometheus_client::registry::Registry;
@@ -44,7 +46,9 @@ pub enum AppError {
     #[error("{0}")]
     ExternalUrl(#[from] web_url::WebUrlError),
     #[error("{0}")]
-    Unsupported(&'static str),
+    WebConfig(#[from] crate::webconfig::WebConfigError),
+    #[error("{0}")]
+    Systemd(#[from] crate::systemd::SystemdError),
     #[error("loading configuration file: {0}")]
     Config(#[from] tocsin_config::ConfigError),
     #[error("{0}")]
@@ -78,7 +82,13 @@ impl App {
         let hangup = signals::hangup()
             .map_err(|e| log_err("Unable to install signal handlers", AppError::Signals(e)))?;
 
-        reject_unsupported(&flags)?;
+        // A bad web config file is fatal before anything else starts (upstream fails in ListenAndServe).
+        let web_config = match &flags.web_config_file {
+            Some(path) => {
+                Some(Arc::new(WebConfigWatch::load(path).map_err(|e| log_err("Listen error", e.into()))?))
+            }
+            None => None,
+        };
         create_storage(&flags)?;
 
         let parse_mode = flags.parse_mode();
@@ -116,10 +126,15 @@ impl App {
         let limit_metrics = LimitMetrics::register(&mut registry);
         let pipeline_metrics = Arc::new(tocsin_pipeline::Metrics::register(&mut registry));
         // Upstream's order: the gossip mesh starts after the states it replicates are loaded, before serving.
-        let cluster =
-            crate::cluster::start_cluster(&flags, silences.clone(), nflog.clone(), &mut registry, clock.clone())
-                .await
-                .map_err(|e| log_err("unable to initialize gossip mesh", e.into()))?;
+        let cluster = crate::cluster::start_cluster(
+            &flags,
+            silences.clone(),
+            nflog.clone(),
+            &mut registry,
+            clock.clone(),
+        )
+        .await
+        .map_err(|e| log_err("unable to initialize gossip mesh", e.into()))?;
         let registry = Arc::new(RwLock::new(registry));
 
         let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
@@ -180,22 +195,22 @@ impl App {
             },
             Some(Arc::new(StorageSync(storage.clone()))),
         );
-        if !flags.web_timeout.is_zero() {
-            tracing::warn!(timeout = ?flags.web_timeout, "--web.timeout is accepted but not enforced yet");
-        }
         let prefix = tocsin_api::normalise_prefix(&route_prefix);
         let filter = crate::web::routes(
             &prefix,
             limit_get(effective_limit(flags.web_get_concurrency), limit_metrics, tocsin_api::routes(api)),
         );
 
-        let mut listeners = Vec::with_capacity(flags.web_listen_addresses.len());
-        for addr in &flags.web_listen_addresses {
-            let listener = bind(addr).await.map_err(|e| log_err("Listen error", e.into()))?;
-            let local = listener.local_addr().map_or_else(|_| addr.clone(), |a| a.to_string());
+        let handler = Handler::new(filter, web_config, flags.web_timeout);
+        let listeners = listeners(&flags).await?;
+        let tls = handler.tls_http2();
+        for listener in &listeners {
+            let local = listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string());
             tracing::info!(address = %local, "Listening on");
-            tracing::info!(http2 = false, address = %local, "TLS is disabled.");
-            listeners.push(listener);
+            match tls {
+                Some(http2) => tracing::info!(http2, address = %local, "TLS is enabled."),
+                None => tracing::info!(http2 = false, address = %local, "TLS is disabled."),
+            }
         }
         signals::reload_on_hangup(hangup, reloader);
 
@@ -203,10 +218,10 @@ impl App {
         let mut servers = Vec::with_capacity(listeners.len());
         for listener in listeners {
             let mut stop = stop_rx.clone();
-            let server = warp::serve(filter.clone()).incoming(listener).graceful(async move {
+            let server = serve(listener, handler.clone(), async move {
                 let _ = stop.wait_for(|s| *s).await;
             });
-            servers.push(tokio::spawn(server.run()));
+            servers.push(tokio::spawn(server));
         }
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -238,22 +253,17 @@ fn log_err(msg: &'static str, err: AppError) -> AppError {
     err
 }
 
-/// Flags whose feature is not built yet: refusing to start beats silently serving without the TLS or basic auth
-/// the operator configured.
-fn reject_unsupported(flags: &Flags) -> Result<(), AppError> {
-    if flags.web_config_file.is_some() {
-        return Err(log_err(
-            "Unsupported flag",
-            AppError::Unsupported("--web.config.file (TLS and basic auth) is not supported yet"),
-        ));
-    }
+/// The HTTP listeners: systemd's sockets with `--web.systemd-socket`, else every `--web.listen-address`.
+async fn listeners(flags: &Flags) -> Result<Vec<tokio::net::TcpListener>, AppError> {
     if flags.web_systemd_socket {
-        return Err(log_err(
-            "Unsupported flag",
-            AppError::Unsupported("--web.systemd-socket is not supported yet"),
-        ));
+        tracing::info!("Listening on systemd activated listeners instead of port listeners.");
+        return crate::systemd::listeners().map_err(|e| log_err("Listen error", e.into()));
     }
-    Ok(())
+    let mut listeners = Vec::with_capacity(flags.web_listen_addresses.len());
+    for addr in &flags.web_listen_addresses {
+        listeners.push(bind(addr).await.map_err(|e| log_err("Listen error", e.into()))?);
+    }
+    Ok(listeners)
 }
 
 /// `MkdirAll(--storage.path)`, then a write probe: finding a read-only directory now beats losing the silences

@@ -89,8 +89,9 @@ pub async fn start_cluster(
 
 /// Reads `--cluster.key-file`: the trimmed file content is the key. The error names the file, never its content.
 fn read_key(path: &std::path::Path) -> Result<tocsin_gossip::Key, ClusterError> {
-    let text = std::fs::read(path)
-        .map_err(|e| ClusterError::Config(format!("cannot read --cluster.key-file {}: {e}", path.display())))?;
+    let text = std::fs::read(path).map_err(|e| {
+        ClusterError::Config(format!("cannot read --cluster.key-file {}: {e}", path.display()))
+    })?;
     let trimmed = text.trim_ascii();
     if trimmed.is_empty() {
         return Err(ClusterError::Config(format!("--cluster.key-file {} is empty", path.display())));

@@ -13,6 +13,8 @@ pub mod metrics;
 pub mod notify;
 pub mod reload;
 pub mod signals;
+pub mod systemd;
 pub mod version;
 pub mod web;
 pub mod web_url;
+pub mod webconfig;

@@ -54,10 +54,14 @@ async fn cluster_status(http: &reqwest::Client, s: &Server) -> Result<(String, V
         .await
         .context("status JSON")?;
     let c = &v["cluster"];
-    let peers = c["peers"].as_array().map_or_else(Vec::new, |p| {
-        p.iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect()
-    });
-    Ok((c["name"].as_str().unwrap_or_default().to_owned(), peers, c["status"].as_str().unwrap_or_default().to_owned()))
+    let peers = c["peers"]
+        .as_array()
+        .map_or_else(Vec::new, |p| p.iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect());
+    Ok((
+        c["name"].as_str().unwrap_or_default().to_owned(),
+        peers,
+        c["status"].as_str().unwrap_or_default().to_owned(),
+    ))
 }
 
 /// Waits until both nodes list two peers and, if `settled`, report status `ready`.
@@ -157,7 +161,8 @@ async fn propagate(http: &reqwest::Client, a: &Server, b: &Server, i: usize) -> 
     let post = tokio::spawn(post);
     let deadline = started + Duration::from_secs(10);
     loop {
-        let body = http.get(&poll_url).send().await.context("GET silences on B")?.bytes().await.context("body")?;
+        let body =
+            http.get(&poll_url).send().await.context("GET silences on B")?.bytes().await.context("body")?;
         if body.len() > 2 {
             let took = started.elapsed();
             let resp = post.await.context("POST task")?.context("POST silence on A")?;

@@ -47,8 +47,13 @@ pub async fn run(spec: &ServerSpec, opts: &Options) -> Result<Measured> {
     let http = client::http_client(opts.connections)?;
     let cpu0 = server.cpu_seconds()?;
     let started = Instant::now();
-    let ingest = client::ingest(&http, &server.url("/api/v2/alerts"), Arc::new(bodies), opts.connections).await?;
-    eprintln!("bench:   {} alerts in {} groups posted in {ingest:?}", count(groups * per_group), count(groups));
+    let ingest =
+        client::ingest(&http, &server.url("/api/v2/alerts"), Arc::new(bodies), opts.connections).await?;
+    eprintln!(
+        "bench:   {} alerts in {} groups posted in {ingest:?}",
+        count(groups * per_group),
+        count(groups)
+    );
     let want = groups * (intervals as usize + 1);
     // Last group created at `ingest`; its last flush is due group_wait + 3 intervals later.
     let limit = ingest + Duration::from_secs(1) + interval * intervals + Duration::from_secs(10);
@@ -88,7 +93,8 @@ pub async fn run(spec: &ServerSpec, opts: &Options) -> Result<Measured> {
         ));
     }
     if alerts_seen < got * per_group {
-        m.notes.push(format!("dispatch: {alerts_seen} alerts in {got} notifications (want {per_group} each)"));
+        m.notes
+            .push(format!("dispatch: {alerts_seen} alerts in {got} notifications (want {per_group} each)"));
     }
     let label = format!(
         "Dispatch, {} groups / {} alerts, group_interval {}s: flush drift p99",

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tocsin_gossip::{
-    BoxStream, Cluster, ClusterConfig, ClusterHandle, MemNetwork, MemTransport, MergeError, Replicated, Transport,
+    BoxStream, Cluster, ClusterConfig, ClusterHandle, MemNetwork, MemTransport, MergeError, Replicated,
+    Transport,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
@@ -119,7 +120,11 @@ struct CountingStream {
 }
 
 impl AsyncRead for CountingStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
@@ -296,7 +301,12 @@ pub async fn run(opts: &super::super::Options) -> Result<Measured> {
         Unit::Millis,
         r.spread_median_ms,
     ));
-    m.samples.push(sample("sim_spread_max", format!("Simulated {n}-node cluster: change on every node, max"), Unit::Millis, r.spread_max_ms));
+    m.samples.push(sample(
+        "sim_spread_max",
+        format!("Simulated {n}-node cluster: change on every node, max"),
+        Unit::Millis,
+        r.spread_max_ms,
+    ));
     m.samples.push(sample(
         "sim_idle_bytes",
         format!("Simulated {n}-node cluster: bytes sent per node, idle"),

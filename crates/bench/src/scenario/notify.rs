@@ -89,7 +89,8 @@ pub async fn run(spec: &ServerSpec, opts: &Options) -> Result<Measured> {
     if lat.is_empty() {
         bail!("no notification arrived");
     }
-    let metric = |key: &str, label: String, target| Metric { key: key.into(), label, unit: Unit::Millis, target };
+    let metric =
+        |key: &str, label: String, target| Metric { key: key.into(), label, unit: Unit::Millis, target };
     m.samples.push(Sample {
         metric: metric(
             "notify_latency_p50",

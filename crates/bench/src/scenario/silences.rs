@@ -68,7 +68,8 @@ async fn create_for(server: &Server, clients: usize, dur: Duration) -> Result<f6
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..clients {
-        let (http, url, next, done, stop) = (http.clone(), url.clone(), next.clone(), done.clone(), stop.clone());
+        let (http, url, next, done, stop) =
+            (http.clone(), url.clone(), next.clone(), done.clone(), stop.clone());
         workers.spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let body = silence_body(next.fetch_add(1, Ordering::Relaxed));

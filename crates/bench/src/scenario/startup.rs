@@ -40,14 +40,23 @@ pub async fn prepare(dir: &Path, silences: usize, entries: usize, layout: Layout
     let mut opts = StorageOptions::new(dir);
     // Keep everything in the log for the crash layout, however big it grows.
     opts.max_log_bytes = 0;
-    let storage = Storage::open(&opts, sil.clone(), nflog.clone(), clock.clone()).map_err(|e| anyhow!("{e}"))?;
+    let storage =
+        Storage::open(&opts, sil.clone(), nflog.clone(), clock.clone()).map_err(|e| anyhow!("{e}"))?;
     let now = clock.now();
     for i in 0..silences {
         let post = PostableSilence {
             id: None,
             matchers: vec![
-                MatcherSpec { ty: MatchType::Equal, name: "alertname".into(), value: format!("BenchAlert{i}") },
-                MatcherSpec { ty: MatchType::Regexp, name: "instance".into(), value: format!("node-{}.*", i % 1000) },
+                MatcherSpec {
+                    ty: MatchType::Equal,
+                    name: "alertname".into(),
+                    value: format!("BenchAlert{i}"),
+                },
+                MatcherSpec {
+                    ty: MatchType::Regexp,
+                    name: "instance".into(),
+                    value: format!("node-{}.*", i % 1000),
+                },
             ],
             starts_at: Some(now),
             ends_at: now + chrono::Duration::hours(24),
@@ -57,9 +66,11 @@ pub async fn prepare(dir: &Path, silences: usize, entries: usize, layout: Layout
         sil.set(post).map_err(|e| anyhow!("silence {i}: {e}"))?;
     }
     for i in 0..entries {
-        let receiver = Receiver { group_name: format!("team-{}", i % 20), integration: "webhook".into(), idx: 0 };
+        let receiver =
+            Receiver { group_name: format!("team-{}", i % 20), integration: "webhook".into(), idx: 0 };
         let firing: HashSet<u64> = (0..5u64).map(|k| (i as u64) << 8 | k).collect();
-        let key = format!("{{}}/{{severity=\"critical\"}}:{{alertname=\"A{}\", instance=\"node-{i}\"}}", i % 50);
+        let key =
+            format!("{{}}/{{severity=\"critical\"}}:{{alertname=\"A{}\", instance=\"node-{i}\"}}", i % 50);
         nflog.log(&receiver, &key, firing, HashSet::new(), RETENTION, now);
     }
     storage.silences().sync().await.map_err(|e| anyhow!("{e}"))?;
@@ -89,9 +100,10 @@ pub async fn run(spec: &ServerSpec, opts: &Options) -> Result<Measured> {
     }
     let (ns, ne) = (opts.startup_silences, opts.startup_nflog);
     let work = tempfile::Builder::new().prefix("tocsin-bench-state-").tempdir().context("tempdir")?;
-    for (layout, key, what) in
-        [(Layout::Snapshot, "startup_state", "in snapshots"), (Layout::Log, "startup_state_log", "in logs (after kill -9)")]
-    {
+    for (layout, key, what) in [
+        (Layout::Snapshot, "startup_state", "in snapshots"),
+        (Layout::Log, "startup_state_log", "in logs (after kill -9)"),
+    ] {
         let prepared = work.path().join(format!("{layout:?}"));
         prepare(&prepared, ns, ne, layout).await?;
         let mut times = Vec::new();

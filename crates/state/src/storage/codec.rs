@@ -194,9 +194,7 @@ pub(crate) fn decode_silence_cached(
     let (mut silence, mut expires_at) = (None, chrono::DateTime::UNIX_EPOCH);
     while let Some((n, v, at)) = r.field()? {
         match n {
-            1 => {
-                silence = Some(decode_silence_body(expect_bytes(v, "MeshSilence.silence", at)?, at, cache)?)
-            }
+            1 => silence = Some(decode_silence_body(expect_bytes(v, "MeshSilence.silence", at)?, at, cache)?),
             2 => expires_at = decode_timestamp(expect_bytes(v, "MeshSilence.expires_at", at)?, at)?,
             _ => {}
         }
@@ -298,7 +296,11 @@ pub(crate) fn decode_entry(buf: &[u8], base: u64) -> Result<MeshEntry, DecodeErr
 }
 
 /// [`decode_entry`] with the signature every record decoder shares.
-pub(crate) fn decode_entry_cached(buf: &[u8], base: u64, _: &mut DecodeCache) -> Result<MeshEntry, DecodeError> {
+pub(crate) fn decode_entry_cached(
+    buf: &[u8],
+    base: u64,
+    _: &mut DecodeCache,
+) -> Result<MeshEntry, DecodeError> {
     let mut r = Reader::new(buf, base);
     let (mut entry, mut expires_at) = (None, chrono::DateTime::UNIX_EPOCH);
     while let Some((n, v, at)) = r.field()? {
@@ -361,6 +363,37 @@ mod tests {
         });
         let m = decode_silence(&w.buf, 0).unwrap();
         assert_eq!((m.silence.created_by.as_str(), m.silence.comment.as_str()), ("bob", "old comment"));
+    }
+
+    #[test]
+    fn shared_regexes_are_compiled_once() {
+        let silence = |id: &str, pattern: &str| MeshSilence {
+            silence: Arc::new(Silence {
+                id: id.into(),
+                matchers: vec![
+                    Matcher::new(MatchType::Equal, "a", id).unwrap(),
+                    Matcher::new(MatchType::Regexp, "instance", pattern).unwrap(),
+                ],
+                starts_at: t(1, 0),
+                ends_at: t(2, 0),
+                updated_at: t(1, 0),
+                created_by: "me".into(),
+                comment: "c".into(),
+            }),
+            expires_at: t(3, 0),
+        };
+        let mut cache = DecodeCache::default();
+        for (id, pattern) in [("s1", "db-.*"), ("s2", "db-.*"), ("s3", "web-.+")] {
+            let m = silence(id, pattern);
+            let got = decode_silence_cached(&encode_silence(&m), 0, &mut cache).unwrap();
+            assert_eq!(got, m, "{id}");
+            assert!(got.silence.matchers[1].matches("db-1") == (pattern == "db-.*"), "{id}");
+        }
+        assert_eq!(
+            cache.regexes.len(),
+            2,
+            "one entry per distinct regex matcher, none for equality matchers"
+        );
     }
 
     #[test]

@@ -42,7 +42,9 @@ fn decode_all<T>(
 ) -> Result<Vec<T>, StorageError> {
     let mut out = Vec::with_capacity(parsed.frames.len());
     for (offset, payload) in parsed.records() {
-        out.push((kind.decode)(payload, offset, cache).map_err(|e| corrupt(e.offset(), e.reason().to_owned()))?);
+        out.push(
+            (kind.decode)(payload, offset, cache).map_err(|e| corrupt(e.offset(), e.reason().to_owned()))?,
+        );
     }
     Ok(out)
 }
@@ -108,11 +110,12 @@ pub(crate) fn recover<T>(
     if let Some(snap) = &snap {
         let mut chunk = Vec::with_capacity(CHUNK.min(snap.frames.len()));
         for (offset, payload) in snap.records() {
-            let item = (kind.decode)(payload, offset, &mut cache).map_err(|e| StorageError::CorruptSnapshot {
-                path: snap_path.clone(),
-                offset: e.offset(),
-                reason: e.reason().to_owned(),
-            })?;
+            let item =
+                (kind.decode)(payload, offset, &mut cache).map_err(|e| StorageError::CorruptSnapshot {
+                    path: snap_path.clone(),
+                    offset: e.offset(),
+                    reason: e.reason().to_owned(),
+                })?;
             if replaced.is_empty() || !replaced.contains(&(kind.key)(&item)) {
                 chunk.push(item);
             }

@@ -212,7 +212,11 @@ fn every_flag_both_syntaxes() {
             check: |f| f.cluster_tls_config == Some(PathBuf::from("tls.yml")),
         },
         Case { flag: "cluster.label", value: "prod", check: |f| f.cluster_label.as_deref() == Some("prod") },
-        Case { flag: "cluster.key-file", value: "/etc/tocsin/gossip.key", check: |f| f.cluster_key_file.as_deref() == Some(std::path::Path::new("/etc/tocsin/gossip.key")) },
+        Case {
+            flag: "cluster.key-file",
+            value: "/etc/tocsin/gossip.key",
+            check: |f| f.cluster_key_file.as_deref() == Some(std::path::Path::new("/etc/tocsin/gossip.key")),
+        },
         Case {
             flag: "enable-feature",
             value: "classic-mode,receiver-name-in-metrics",
