@@ -86,13 +86,13 @@ async fn https_with_configured_certificate() {
          http_server_config:\n  headers:\n    X-Frame-Options: deny\n",
         Some(&pki),
     );
-    assert!(node.log().contains("TLS is enabled."), "{}", node.log());
     let url = format!("https://{}/-/healthy", node.addr);
     let resp = https_client(&pki, false).get(&url).send().await.expect("HTTPS GET");
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.version(), reqwest::Version::HTTP_2, "http2 is on by default");
     assert_eq!(resp.headers()["x-frame-options"], "deny");
     assert_eq!(resp.text().await.expect("body"), "OK");
+    assert!(node.log().contains("TLS is enabled."), "{}", node.log());
     // Plain HTTP to a TLS listener gets no answer.
     let plain = client_builder().build().expect("client").get(node.url("/-/healthy")).send().await;
     assert!(plain.map(|r| r.status().as_u16() != 200).unwrap_or(true));

@@ -350,7 +350,7 @@ mod tests {
                 annotations: LabelSet::new(),
                 starts_at: utc(DateTime::<Utc>::UNIX_EPOCH),
                 ends_at: utc(DateTime::<Utc>::UNIX_EPOCH),
-                generator_url: String::new(),
+                generator_url: "".into(),
                 updated_at: utc(DateTime::<Utc>::UNIX_EPOCH),
                 timeout: false,
             };

@@ -296,6 +296,7 @@ fn decode_alert(obj: Map<String, Value>) -> Result<(PostableAlert, bool), String
     let ends_at = opt_time(get(&obj, "endsAt"), ".endsAt")?;
     let starts_at = opt_time(get(&obj, "startsAt"), ".startsAt")?;
     let generator_url = opt_string(get(&obj, "generatorURL"), "Alert.generatorURL")?.unwrap_or_default();
+    let generator_url = tocsin_model::alert::intern_generator_url(&generator_url);
     let labels = label_set(get(&obj, "labels"), "Alert.labels")?;
     let has_labels = labels.is_some();
     let alert =

@@ -16,6 +16,7 @@ use crate::models::PostableAlert;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
+use tocsin_model::alert::intern_generator_url;
 use tocsin_model::LabelSet;
 
 /// The decoded alerts, or `None` when the slow path must decide (see the module doc).
@@ -147,10 +148,12 @@ impl<'de> Visitor<'de> for AlertVisitor {
             None => Ok(None),
             Some(s) => datetime::parse(&s.0).map(Some).map_err(|_| give_up()),
         };
-        let generator_url = generator_url.flatten().map(|s| s.0.into_owned()).unwrap_or_default();
+        // Interned straight from the body: no per-alert `String` is allocated (and freed again) for it.
+        let generator_url = generator_url.flatten().map_or(Cow::Borrowed(""), |s| s.0);
         if !generator_url.is_empty() && !is_request_uri(&generator_url) {
             return Err(give_up());
         }
+        let generator_url = intern_generator_url(&generator_url);
         Ok(PostableAlert {
             labels,
             annotations: annotations.flatten().unwrap_or_default(),

@@ -201,7 +201,7 @@ pub struct PostableAlert {
     pub annotations: LabelSet,
     pub starts_at: Option<Timestamp>,
     pub ends_at: Option<Timestamp>,
-    pub generator_url: String,
+    pub generator_url: std::sync::Arc<str>,
 }
 
 /// `matcher` as posted.

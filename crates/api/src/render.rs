@@ -243,7 +243,7 @@ mod tests {
                 annotations: annotations.clone(),
                 starts_at: ts(t),
                 ends_at: ts(times[(i + 1) % times.len()]),
-                generator_url: if i % 3 == 0 { String::new() } else { "http://x/\"y".to_owned() },
+                generator_url: if i % 3 == 0 { "".into() } else { "http://x/\"y".into() },
                 updated_at: ts(t),
                 timeout: false,
             };

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tocsin_model::clock::{Clock as _, SharedClock, SystemClock};
+use tocsin_model::clock::{SharedClock, SystemClock};
 use tocsin_model::MatchType;
 use tocsin_state::nflog::NotificationLog;
 use tocsin_state::silences::{MatcherSpec, PostableSilence};

@@ -50,6 +50,8 @@ pub struct Options {
     pub dispatch_groups: usize,
     pub alerts_per_group: usize,
     pub dispatch_interval: std::time::Duration,
+    /// dispatch-load: the groups are created at a steady pace over this long.
+    pub dispatch_spread: std::time::Duration,
     /// silences: wall time per concurrency level.
     pub silence_seconds: std::time::Duration,
     /// startup-state: silences and nflog entries on disk.
@@ -78,6 +80,7 @@ impl Default for Options {
             dispatch_groups: 10_000,
             alerts_per_group: 10,
             dispatch_interval: std::time::Duration::from_secs(10),
+            dispatch_spread: std::time::Duration::from_secs(5),
             silence_seconds: std::time::Duration::from_secs(3),
             startup_silences: 10_000,
             startup_nflog: 100_000,
@@ -100,6 +103,7 @@ impl Options {
         self.latency_groups = 20;
         self.dispatch_groups = 1_000;
         self.dispatch_interval = std::time::Duration::from_secs(2);
+        self.dispatch_spread = std::time::Duration::from_millis(500);
         self.silence_seconds = std::time::Duration::from_secs(1);
         self.startup_silences = 1_000;
         self.startup_nflog = 10_000;

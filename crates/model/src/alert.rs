@@ -3,6 +3,15 @@
 use crate::fingerprint::Fingerprint;
 use crate::labels::LabelSet;
 use crate::time::Timestamp;
+use std::sync::Arc;
+
+mod intern;
+
+/// The shared `Arc<str>` for a generator URL: alerts of one Prometheus rule carry the same URL, so the store keeps
+/// one copy per rule instead of one per alert (see `alert/intern.rs`; bounded, process-wide).
+pub fn intern_generator_url(url: &str) -> Arc<str> {
+    intern::intern(url)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
@@ -11,7 +20,9 @@ pub struct Alert {
     pub starts_at: Timestamp,
     /// Always set once ingested: either sent by the client or `now + resolve_timeout` (then `timeout` is true).
     pub ends_at: Timestamp,
-    pub generator_url: String,
+    /// Shared between the alerts of one rule: build it with [`intern_generator_url`] (a plain `.into()` works
+    /// too, it just does not share).
+    pub generator_url: Arc<str>,
     pub updated_at: Timestamp,
     /// The end time was derived from `resolve_timeout`, not sent by the client.
     pub timeout: bool,

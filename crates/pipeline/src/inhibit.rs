@@ -159,7 +159,7 @@ mod tests {
             annotations: LabelSet::new(),
             starts_at: utc(t(0)),
             ends_at: utc(t(ends)),
-            generator_url: String::new(),
+            generator_url: "".into(),
             updated_at: utc(t(0)),
             timeout: false,
         })

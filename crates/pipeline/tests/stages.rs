@@ -38,7 +38,7 @@ fn alerts() -> Vec<Arc<Alert>> {
         annotations: LabelSet::new(),
         starts_at: t,
         ends_at: t + chrono::Duration::hours(1),
-        generator_url: String::new(),
+        generator_url: "".into(),
         updated_at: t,
         timeout: false,
     })]

@@ -179,7 +179,7 @@ fn alert(
         annotations: LabelSet::new(),
         starts_at: utc(starts),
         ends_at: utc(ends),
-        generator_url: String::new(),
+        generator_url: "".into(),
         updated_at: utc(updated),
         timeout: false,
     }

@@ -35,7 +35,7 @@ fn alerts() -> Vec<Arc<Alert>> {
                 annotations: labels(&a["annotations"]),
                 starts_at: t("startsAt"),
                 ends_at: t("endsAt"),
-                generator_url: a["generatorURL"].as_str().unwrap_or("").to_owned(),
+                generator_url: a["generatorURL"].as_str().unwrap_or("").into(),
                 updated_at: t("startsAt"),
                 timeout: false,
             })

@@ -23,7 +23,7 @@ fn alert(name: &str, starts: i64, ends: i64, updated: i64, timeout: bool) -> Ale
         annotations: [("v", format!("u{updated}"))].into_iter().collect(),
         starts_at: m(starts),
         ends_at: m(ends),
-        generator_url: format!("http://gen/{updated}"),
+        generator_url: format!("http://gen/{updated}").into(),
         updated_at: m(updated),
         timeout,
     }
@@ -108,7 +108,7 @@ fn merge_table() {
         assert_eq!(got.starts_at, m(s), "{}: starts_at", c.name);
         assert_eq!(got.ends_at, m(e), "{}: ends_at", c.name);
         assert_eq!(got.updated_at, m(u), "{}: updated_at", c.name);
-        assert_eq!(got.generator_url, format!("http://gen/{u}"), "{}: generator_url", c.name);
+        assert_eq!(*got.generator_url, format!("http://gen/{u}"), "{}: generator_url", c.name);
         assert_eq!(got.timeout, timeout, "{}: timeout", c.name);
         assert_eq!(got.annotations.get("v"), Some(format!("u{u}").as_str()), "{}: annotations", c.name);
     }

@@ -4,6 +4,7 @@
 //! Pure: `now` and `resolve_timeout` are arguments, so every branch is tested at exact instants.
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
 use tocsin_model::labels::NameValidation;
 use tocsin_model::time::{utc, Timestamp};
@@ -16,7 +17,8 @@ pub struct IncomingAlert {
     pub annotations: LabelSet,
     pub starts_at: Option<Timestamp>,
     pub ends_at: Option<Timestamp>,
-    pub generator_url: String,
+    /// Interned by the decoder ([`tocsin_model::alert::intern_generator_url`]) so it is shared, not copied.
+    pub generator_url: Arc<str>,
 }
 
 /// Go's `time.Time{}.IsZero()`: clients may send `0001-01-01T00:00:00Z` explicitly; upstream treats it as absent.

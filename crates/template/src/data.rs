@@ -79,7 +79,7 @@ impl Data {
                 } else {
                     GoTime::from_fixed(&a.ends_at)
                 },
-                generator_url: a.generator_url.clone(),
+                generator_url: a.generator_url.to_string(),
                 fingerprint: a.fingerprint().to_string(),
             });
         }

@@ -43,7 +43,7 @@ fn data_from_json(v: &serde_json::Value) -> Data {
                 annotations: kv(&a["annotations"]),
                 starts_at: go_time(a["startsAt"].as_str().unwrap()),
                 ends_at: go_time(a["endsAt"].as_str().unwrap()),
-                generator_url: a["generatorURL"].as_str().unwrap().to_string(),
+                generator_url: a["generatorURL"].as_str().unwrap().into(),
                 fingerprint: a["fingerprint"].as_str().unwrap().to_string(),
             })
             .collect(),

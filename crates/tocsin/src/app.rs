@@ -45,9 +45,9 @@ pub enum AppError {
     Storage { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     ExternalUrl(#[from] web_url::WebUrlError),
-    #[error("{0}")]
+    #[error(transparent)]
     WebConfig(#[from] crate::webconfig::WebConfigError),
-    #[error("{0}")]
+    #[error(transparent)]
     Systemd(#[from] crate::systemd::SystemdError),
     #[error("loading configuration file: {0}")]
     Config(#[from] tocsin_config::ConfigError),

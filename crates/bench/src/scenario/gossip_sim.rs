@@ -254,7 +254,9 @@ pub async fn simulate(n: usize, changes: usize, window: Duration, rate: u32) -> 
     let spread_max_ms = spread.iter().copied().fold(0.0, f64::max);
     let spread_median_ms = median(spread);
 
-    tokio::time::sleep(window.min(Duration::from_millis(500))).await;
+    // Retransmissions of those changes last retransmit_mult × ⌈log10(n+1)⌉ gossip ticks (about 5 s for 25
+    // nodes); idle starts after them.
+    tokio::time::sleep(window.min(Duration::from_secs(6))).await;
     let b0 = sent.load(Ordering::Relaxed);
     let t0 = Instant::now();
     tokio::time::sleep(window).await;

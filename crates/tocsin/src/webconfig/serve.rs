@@ -197,3 +197,42 @@ async fn accept_error(err: std::io::Error) {
     tracing::error!(%err, "accept error");
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warp::Filter;
+
+    fn slow_routes() -> BoxedFilter<(Response,)> {
+        warp::path("slow")
+            .and_then(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok::<_, warp::Rejection>("done".into_response())
+            })
+            .or(warp::any().map(|| "fast".into_response()))
+            .unify()
+            .boxed()
+    }
+
+    async fn body(resp: Response) -> String {
+        use http_body_util::BodyExt;
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timeout_answers_503_with_go_body() {
+        let handler = Handler::new(slow_routes(), None, Duration::from_millis(1500));
+        let resp = handler.handle(Request::get("/slow").body(String::new()).expect("request")).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body(resp).await, "Exceeded configured timeout of 1.5s.\n");
+
+        let resp = handler.handle(Request::get("/fast").body(String::new()).expect("request")).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(body(resp).await, "fast");
+
+        let unlimited = Handler::new(slow_routes(), None, Duration::ZERO);
+        let resp = unlimited.handle(Request::get("/slow").body(String::new()).expect("request")).await;
+        assert_eq!(body(resp).await, "done");
+    }
+}

@@ -255,3 +255,74 @@ impl ClientCertVerifier for AnyClientCert {
         self.algs.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case {
+        name: &'static str,
+        input: &'static str,
+        want_err: Option<&'static str>,
+    }
+
+    #[test]
+    fn builds_or_explains() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("s.crt"), cert.pem()).expect("write");
+        std::fs::write(dir.path().join("s.key"), key.serialize_pem()).expect("write");
+        std::fs::write(dir.path().join("ca.crt"), cert.pem()).expect("write");
+        let base = "tls_server_config:\n  cert_file: s.crt\n  key_file: s.key\n";
+        let cases = [
+            Case { name: "plain", input: "", want_err: None },
+            Case { name: "tls", input: "", want_err: None },
+            Case { name: "no key", input: "NOKEY", want_err: Some("missing one of key or key_file") },
+            Case { name: "unknown cipher", input: "  cipher_suites: [TLS_FOO]\n", want_err: Some("unknown cipher: TLS_FOO") },
+            Case {
+                name: "cbc cipher ignored",
+                input: "  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n",
+                want_err: None,
+            },
+            Case { name: "unknown curve", input: "  curve_preferences: [P999]\n", want_err: Some("unknown curve: P999") },
+            Case { name: "curves", input: "  curve_preferences: [CurveP521, X25519]\n", want_err: None },
+            Case { name: "tls10 max", input: "  max_version: TLS11\n", want_err: Some("only TLS12 and TLS13") },
+            Case { name: "tls13 only", input: "  min_version: TLS13\n", want_err: None },
+            Case { name: "bad auth type", input: "  client_auth_type: Maybe\n", want_err: Some("invalid ClientAuth: Maybe") },
+            Case {
+                name: "ca without policy",
+                input: "  client_ca_file: ca.crt\n",
+                want_err: Some("client CA's have been configured without a Client Auth Policy"),
+            },
+            Case {
+                name: "verify without ca",
+                input: "  client_auth_type: RequireAndVerifyClientCert\n",
+                want_err: Some("requires client_ca_file"),
+            },
+            Case {
+                name: "verify if given",
+                input: "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ca.crt\n",
+                want_err: None,
+            },
+            Case { name: "request", input: "  client_auth_type: RequestClientCert\n", want_err: None },
+        ];
+        for c in cases {
+            let text = match (c.name, c.input) {
+                ("plain", _) => String::new(),
+                (_, "NOKEY") => "tls_server_config:\n  cert_file: s.crt\n".to_owned(),
+                (_, extra) => format!("{base}{extra}"),
+            };
+            let config = super::super::parse(&text, dir.path()).expect("parse");
+            match (server_config(&config), c.want_err) {
+                (Ok(got), None) => assert_eq!(got.is_some(), c.name != "plain", "{}", c.name),
+                (Err(e), Some(want)) => assert!(e.contains(want), "{}: {e}", c.name),
+                (got, want) => panic!("{}: got {:?}, want {want:?}", c.name, got.map(|g| g.is_some())),
+            }
+        }
+    }
+}
