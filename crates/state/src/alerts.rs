@@ -2,15 +2,21 @@
 //! collection of resolved alerts, and the subscriptions through which the dispatcher and the inhibitor see every put.
 //!
 //! Ingest is the hot path (batches of 1000 alerts from several connections at once). The store is therefore split
-//! into [`SHARDS`] shards, each a `parking_lot::RwLock<HashMap>` keyed by fingerprint with a pass-through hasher
-//! (the fingerprint already is an FNV hash, so SipHash would only cost time). Two puts contend only when their
+//! into [`SHARDS`] shards, each a `parking_lot::RwLock` around a hash table of alerts found by fingerprint with a
+//! cheap mixing hasher (the fingerprint already is an FNV hash, so SipHash would only cost time). Two puts contend only when their
 //! fingerprints land in the same shard; 32 shards keep that rare for any realistic core count while a full scan
 //! (API reads, GC, counts) stays 32 short lock acquisitions. Alerts are stored as `Arc<Alert>`: a put moves the
 //! alert in once, subscribers and readers share it, and nothing on the path clones labels. No lock is ever held
 //! across an `.await` (the store has no async method at all).
+//!
+//! Memory: at 100k alerts the map slots are a tenth of the store, so a slot is 16 bytes, the alert pointer and a
+//! packed marker ([`Meta`]). The fingerprint is not stored: it is the hash of the alert's labels, recomputed (a
+//! few dozen ns) when the table grows and for the rare candidate whose hash tag matches; the full marker of a
+//! silenced, inhibited or muted alert lives in a small side map of its shard.
 
 use crate::marker::{AlertState, Marker};
 use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -43,65 +49,88 @@ pub struct AlertCounts {
     pub unprocessed: usize,
 }
 
+/// One slot of a shard's table: 16 bytes.
 #[derive(Debug)]
 struct Entry {
     alert: Arc<Alert>,
-    marker: StoredMarker,
+    meta: Meta,
 }
 
-/// A [`Marker`] as the store keeps it: most alerts are neither silenced, inhibited nor muted, and a full marker
-/// (four `Vec`s, 112 bytes) in every map slot would cost more than the slot's alert pointer many times over. The
-/// common case is two words inline; only a marker with a non-empty list is boxed.
-#[derive(Debug)]
-enum StoredMarker {
-    Plain { state: AlertState, silences_version: u64 },
-    Full(Box<Marker>),
-}
+/// A [`Marker`] packed into a word: most alerts are neither silenced, inhibited nor muted, so their marker is a
+/// state and a silences version. Bit 0 says the marker has lists (or a version too large to pack) and is kept
+/// whole in [`ShardMap::full`]; bits 1-2 are the state; the rest is the silences version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Meta(u64);
 
-impl Default for StoredMarker {
-    fn default() -> Self {
-        StoredMarker::Plain { state: AlertState::default(), silences_version: 0 }
-    }
-}
+impl Meta {
+    const FULL: u64 = 1;
+    const MAX_VERSION: u64 = u64::MAX >> 3;
 
-impl StoredMarker {
-    fn pack(m: Marker) -> Self {
-        if m.silenced_by.is_empty()
+    /// The packed form of `m`, or `None` if it has to be kept whole.
+    fn pack(m: &Marker) -> Option<Meta> {
+        let plain = m.silenced_by.is_empty()
             && m.inhibited_by.is_empty()
             && m.muted_by.is_empty()
             && m.pending_silences.is_empty()
-        {
-            StoredMarker::Plain { state: m.state, silences_version: m.silences_version }
-        } else {
-            StoredMarker::Full(Box::new(m))
-        }
-    }
-
-    /// Runs `f` on the marker without copying its lists (a plain marker is rebuilt on the stack, which allocates
-    /// nothing: empty `Vec`s own no memory).
-    fn with<R>(&self, f: impl FnOnce(&Marker) -> R) -> R {
-        match self {
-            StoredMarker::Plain { state, silences_version } => {
-                f(&Marker { state: *state, silences_version: *silences_version, ..Marker::default() })
-            }
-            StoredMarker::Full(m) => f(m),
-        }
-    }
-
-    fn to_marker(&self) -> Marker {
-        self.with(Marker::clone)
-    }
-
-    fn update(&mut self, f: impl FnOnce(&mut Marker)) {
-        let mut m = match std::mem::take(self) {
-            StoredMarker::Plain { state, silences_version } => {
-                Marker { state, silences_version, ..Marker::default() }
-            }
-            StoredMarker::Full(m) => *m,
+            && m.silences_version <= Self::MAX_VERSION;
+        let state = match m.state {
+            AlertState::Unprocessed => 0,
+            AlertState::Active => 1,
+            AlertState::Suppressed => 2,
         };
-        f(&mut m);
-        *self = StoredMarker::pack(m);
+        plain.then_some(Meta((m.silences_version << 3) | (state << 1)))
     }
+
+    fn is_full(self) -> bool {
+        self.0 & Self::FULL != 0
+    }
+
+    /// The marker of a packed meta (lists empty, which allocates nothing).
+    fn unpack(self) -> Marker {
+        let state = match (self.0 >> 1) & 3 {
+            1 => AlertState::Active,
+            2 => AlertState::Suppressed,
+            _ => AlertState::Unprocessed,
+        };
+        Marker { state, silences_version: self.0 >> 3, ..Marker::default() }
+    }
+}
+
+/// The contents of one shard.
+#[derive(Debug, Default)]
+struct ShardMap {
+    table: HashTable<Entry>,
+    /// Whole markers of the entries whose [`Meta`] is full.
+    full: HashMap<Fingerprint, Marker, BuildHasherDefault<FingerprintHasher>>,
+}
+
+impl ShardMap {
+    fn find(&self, fp: Fingerprint) -> Option<&Entry> {
+        self.table.find(hash_fp(fp), |e| e.alert.fingerprint() == fp)
+    }
+
+    /// Runs `f` on the entry's marker without copying its lists.
+    fn with_marker<R>(&self, fp: Fingerprint, e: &Entry, f: impl FnOnce(&Marker) -> R) -> R {
+        match e.meta.is_full().then(|| self.full.get(&fp)).flatten() {
+            Some(m) => f(m),
+            None => f(&e.meta.unpack()),
+        }
+    }
+
+    fn marker(&self, fp: Fingerprint, e: &Entry) -> Marker {
+        self.with_marker(fp, e, Marker::clone)
+    }
+}
+
+fn hash_fp(fp: Fingerprint) -> u64 {
+    let mut h = FingerprintHasher::default();
+    h.write_u64(fp.0);
+    h.finish()
+}
+
+/// The hash of a stored entry, for when the table grows.
+fn hash_entry(e: &Entry) -> u64 {
+    hash_fp(e.alert.fingerprint())
 }
 
 /// Hashes a [`Fingerprint`] by folding a 64×64→128 multiply, so both the high bits (hashbrown's tags) and the low
@@ -125,7 +154,7 @@ impl Hasher for FingerprintHasher {
     }
 }
 
-type Shard = RwLock<HashMap<Fingerprint, Entry, BuildHasherDefault<FingerprintHasher>>>;
+type Shard = RwLock<ShardMap>;
 
 /// The in-memory alert store with per-alert markers.
 #[derive(Debug)]
@@ -227,7 +256,10 @@ impl AlertStore {
         let fp = alert.fingerprint();
         let now = utc(now);
         let mut shard = self.shard(fp).write();
-        let (stored, outcome) = match shard.get_mut(&fp) {
+        let hash = hash_fp(fp);
+        // Equal labels are the common match; the fingerprint decides otherwise, exactly as a map keyed by it would.
+        let found = shard.table.find_mut(hash, |e| e.alert.labels == alert.labels || e.alert.fingerprint() == fp);
+        let (stored, outcome) = match found {
             Some(entry) => {
                 let (merged, outcome) = if overlaps(&entry.alert, &alert) {
                     (merge(&entry.alert, alert, now), PutOutcome::Merged)
@@ -239,7 +271,7 @@ impl AlertStore {
             }
             None => {
                 let stored = Arc::new(alert);
-                shard.insert(fp, Entry { alert: Arc::clone(&stored), marker: StoredMarker::default() });
+                shard.table.insert_unique(hash, Entry { alert: Arc::clone(&stored), meta: Meta::default() }, hash_entry);
                 (stored, PutOutcome::Created)
             }
         };
@@ -263,7 +295,7 @@ impl AlertStore {
         let (tx, rx) = mpsc::unbounded_channel();
         let guards: Vec<_> = self.shards.iter().map(|s| s.read()).collect();
         for shard in &guards {
-            for entry in shard.values() {
+            for entry in shard.table.iter() {
                 // The receiver is alive right here, so this cannot fail; ignoring keeps it panic-free anyway.
                 let _ = tx.send(Arc::clone(&entry.alert));
             }
@@ -280,25 +312,29 @@ impl AlertStore {
 
     /// The stored alert with this fingerprint.
     pub fn get(&self, fp: Fingerprint) -> Option<Arc<Alert>> {
-        self.shard(fp).read().get(&fp).map(|e| Arc::clone(&e.alert))
+        self.shard(fp).read().find(fp).map(|e| Arc::clone(&e.alert))
     }
 
     /// The stored alert and a copy of its marker.
     pub fn get_with_status(&self, fp: Fingerprint) -> Option<(Arc<Alert>, Marker)> {
-        self.shard(fp).read().get(&fp).map(|e| (Arc::clone(&e.alert), e.marker.to_marker()))
+        let shard = self.shard(fp).read();
+        shard.find(fp).map(|e| (Arc::clone(&e.alert), shard.marker(fp, e)))
     }
 
     /// `Marker.Status`: the marker of a stored alert, `unprocessed` with empty lists for an unknown fingerprint.
     pub fn status(&self, fp: Fingerprint) -> Marker {
-        self.shard(fp).read().get(&fp).map(|e| e.marker.to_marker()).unwrap_or_default()
+        let shard = self.shard(fp).read();
+        shard.find(fp).map(|e| shard.marker(fp, e)).unwrap_or_default()
     }
 
     /// Calls `f` for every stored alert (resolved ones included, until GC) with its marker, without cloning.
     /// Order is unspecified. `f` runs under a shard read lock: it must not call back into this store.
     pub fn for_each(&self, mut f: impl FnMut(Fingerprint, &Arc<Alert>, &Marker)) {
         for shard in self.shards.iter() {
-            for (fp, e) in shard.read().iter() {
-                e.marker.with(|m| f(*fp, &e.alert, m));
+            let shard = shard.read();
+            for e in shard.table.iter() {
+                let fp = e.alert.fingerprint();
+                shard.with_marker(fp, e, |m| f(fp, &e.alert, m));
             }
         }
     }
@@ -311,23 +347,34 @@ impl AlertStore {
     }
 
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.read().len()).sum()
+        self.shards.iter().map(|s| s.read().table.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.shards.iter().all(|s| s.read().is_empty())
+        self.shards.iter().all(|s| s.read().table.is_empty())
     }
 
     /// Runs `f` on the marker of a stored alert; returns false (and does nothing) for an unknown fingerprint, so
     /// the pipeline cannot leak markers of alerts already collected.
     pub fn update_marker(&self, fp: Fingerprint, f: impl FnOnce(&mut Marker)) -> bool {
-        match self.shard(fp).write().get_mut(&fp) {
-            Some(e) => {
-                e.marker.update(f);
-                true
+        let mut shard = self.shard(fp).write();
+        let ShardMap { table, full } = &mut *shard;
+        let Some(e) = table.find_mut(hash_fp(fp), |e| e.alert.fingerprint() == fp) else {
+            return false;
+        };
+        let mut m = match e.meta.is_full().then(|| full.remove(&fp)).flatten() {
+            Some(m) => m,
+            None => e.meta.unpack(),
+        };
+        f(&mut m);
+        match Meta::pack(&m) {
+            Some(meta) => e.meta = meta,
+            None => {
+                e.meta = Meta(Meta::FULL);
+                full.insert(fp, m);
             }
-            None => false,
         }
+        true
     }
 
     /// `Marker.SetActiveOrSilenced`.
@@ -356,10 +403,16 @@ impl AlertStore {
         let now = utc(now);
         let mut removed = Vec::new();
         for shard in self.shards.iter() {
-            shard.write().retain(|fp, e| {
+            let mut shard = shard.write();
+            let ShardMap { table, full } = &mut *shard;
+            table.retain(|e| {
                 let keep = !e.alert.resolved_at(now);
                 if !keep {
-                    removed.push(*fp);
+                    let fp = e.alert.fingerprint();
+                    if e.meta.is_full() {
+                        full.remove(&fp);
+                    }
+                    removed.push(fp);
                 }
                 keep
             });

@@ -267,8 +267,61 @@ fn shards_are_used() {
     for i in 0..1000 {
         store.put(alert(&format!("a{i}"), 0, 10, 0, false));
     }
-    let used = store.shards.iter().filter(|s| !s.read().is_empty()).count();
+    let used = store.shards.iter().filter(|s| !s.read().table.is_empty()).count();
     assert_eq!(used, SHARDS);
-    let max = store.shards.iter().map(|s| s.read().len()).max().unwrap();
+    let max = store.shards.iter().map(|s| s.read().table.len()).max().unwrap();
     assert!(max < 1000 / SHARDS * 3, "unbalanced shards: {max}");
+}
+
+#[test]
+fn markers_round_trip_through_the_packed_slot() {
+    struct Case {
+        name: &'static str,
+        input: Marker,
+    }
+    let cases = [
+        Case { name: "default", input: Marker::default() },
+        Case {
+            name: "active with version",
+            input: Marker { state: AlertState::Active, silences_version: 12345, ..Marker::default() },
+        },
+        Case {
+            name: "largest packed version",
+            input: Marker { state: AlertState::Suppressed, silences_version: u64::MAX >> 3, ..Marker::default() },
+        },
+        Case {
+            name: "version too large to pack",
+            input: Marker { state: AlertState::Active, silences_version: u64::MAX, ..Marker::default() },
+        },
+        Case {
+            name: "lists",
+            input: Marker {
+                state: AlertState::Suppressed,
+                silenced_by: vec!["s".into()],
+                inhibited_by: vec!["00000000000000ff".into()],
+                muted_by: vec!["weekends".into()],
+                pending_silences: vec!["p".into()],
+                silences_version: 7,
+            },
+        },
+    ];
+    let (clock, store) = store_at(0);
+    let a = alert("A", -10, 20, 0, false);
+    let fp = a.fingerprint();
+    store.put(a);
+    for c in cases {
+        assert!(store.update_marker(fp, |m| *m = c.input.clone()), "{}", c.name);
+        assert_eq!(store.status(fp), c.input, "{}", c.name);
+        assert_eq!(store.get_with_status(fp).map(|(_, m)| m), Some(c.input.clone()), "{}", c.name);
+        store.for_each(|_, _, m| assert_eq!(*m, c.input, "{}", c.name));
+    }
+    // Back to a plain marker: the whole one is dropped from the side map.
+    store.update_marker(fp, |m| *m = Marker::default());
+    assert!(store.shards.iter().all(|s| s.read().full.is_empty()));
+    // GC drops whole markers with their alerts.
+    store.set_silenced(fp, 1, vec!["s".into()], vec![]);
+    assert_eq!(store.shards.iter().map(|s| s.read().full.len()).sum::<usize>(), 1);
+    clock.set(m(30).with_timezone(&Utc));
+    assert_eq!(store.gc(clock.now()), vec![fp]);
+    assert!(store.shards.iter().all(|s| s.read().full.is_empty()));
 }
