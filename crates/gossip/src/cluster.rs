@@ -18,6 +18,7 @@ use tokio::{
 use crate::{
     config::ClusterConfig,
     context::{Ctx, Peer, Status, View, RELIABLE_SLOTS},
+    delta_log::DeltaLog,
     error::ClusterError,
     metrics::Metrics,
     node::{Command, Node},
@@ -95,6 +96,8 @@ impl Cluster {
             metrics,
             status: status_tx,
             reliable_slots: Arc::new(Semaphore::new(RELIABLE_SLOTS)),
+            // Random, not derived from the name: a restart under the same name must not look like old deltas.
+            log: Mutex::new(DeltaLog::new(rand::random::<u64>())),
         });
         ctx.metrics.members.set(1);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();

@@ -54,9 +54,12 @@ pub struct ClusterConfig {
     pub label: String,
     /// Optional shared key: packets without a valid HMAC-SHA256 are dropped.
     pub key: Option<Key>,
-    /// Members a delta is gossiped to per tick (upstream `GossipNodes`).
+    /// Members foca gossips membership to per tick (upstream `GossipNodes`); delta digests go to at most 3 of
+    /// them per tick (deltas themselves are sent once, by their origin, to every member).
     pub gossip_nodes: usize,
-    /// Retransmit multiplier (upstream `RetransmitMult`); a delta is sent `mult × ceil(log10(n+1))` times.
+    /// Retransmit multiplier (upstream `RetransmitMult`): an origin stays in the digests for
+    /// `mult × ceil(log10(n+1))` gossip ticks (at least 10) after its last change, as long as memberlist keeps
+    /// retransmitting a broadcast.
     pub retransmit_mult: usize,
     /// Largest datagram sent; bigger deltas go over TCP (upstream `UDPBufferSize` 1400).
     pub max_datagram_size: usize,

@@ -5,7 +5,10 @@ use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
 use parking_lot::RwLock;
 use tokio::sync::{watch, Semaphore};
 
-use crate::{config::ClusterConfig, metrics::Metrics, transport::Transport, wire::Wire, Replicated};
+use crate::{
+    config::ClusterConfig, delta_log::DeltaLog, metrics::Metrics, transport::Transport, wire::Wire,
+    Replicated,
+};
 
 /// A cluster member as the API shows it (`/api/v2/status` → `cluster.peers`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,6 +60,8 @@ pub(crate) struct Ctx {
     pub(crate) view: RwLock<View>,
     pub(crate) status: watch::Sender<Status>,
     pub(crate) reliable_slots: Arc<Semaphore>,
+    /// Deltas seen and kept for repair; shared with the stream tasks (push-pull, oversized deltas).
+    pub(crate) log: parking_lot::Mutex<DeltaLog>,
 }
 
 impl std::fmt::Debug for Ctx {

@@ -6,8 +6,10 @@
 //! [`Replicated`].
 //!
 //! - Membership: SWIM via foca (sans-io) over UDP datagrams, driven by tokio time.
-//! - Deltas: sent at once to every member on a local change, gossiped on (bounded retransmissions) when a merge
-//!   changed state; deltas too big for a datagram go over TCP.
+//! - Deltas: sent once, at once, to every member by the node where the change happened, never relayed; each
+//!   delta carries its origin and sequence number, so it is merged once however many copies arrive. Loss is
+//!   repaired by digests of what each node has seen, gossiped while changes are recent (see `delta_log`);
+//!   deltas too big for a datagram go over TCP.
 //! - Full state: TCP push-pull with each new member and with a random member every push-pull interval.
 //! - Every datagram and frame carries a version, the cluster label, the sender and a sequence number, and an
 //!   HMAC-SHA256 when a key is configured; foreign, forged, replayed or garbled input is dropped and counted.
@@ -17,6 +19,7 @@
 mod cluster;
 mod config;
 mod context;
+mod delta_log;
 mod error;
 mod identity;
 mod memnet;

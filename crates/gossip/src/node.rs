@@ -21,7 +21,7 @@ use crate::{
     identity::NodeId,
     metrics::{PeerLabel, UPDATE},
     sync,
-    wire::{Body, Channel, DropReason, Part},
+    wire::{Body, Channel, Delta, DropReason, Known, Part},
 };
 
 /// Requests from the handle to the node loop.
@@ -35,8 +35,16 @@ pub(crate) enum Command {
 
 /// Upstream requires the member count to be unchanged for this many polls before declaring the cluster settled.
 const SETTLE_POLLS_OK: u32 = 3;
-/// Bound on queued deltas awaiting retransmission; the oldest are pruned first.
-const MAX_QUEUED: usize = 1024;
+/// Digests keep being gossiped for an origin at least this many gossip ticks after its last change.
+const MIN_DIGEST_TICKS: u32 = 10;
+/// Peers a digest goes to per gossip tick, at most (fewer when `gossip_nodes` is smaller).
+const DIGEST_FANOUT: usize = 3;
+/// Bound on deltas pushed to one peer in answer to one digest.
+const MAX_REPAIR: usize = 256;
+/// Encoded size of a delta beyond its key and data, with margin (two varint u64s, lengths).
+const DELTA_OVERHEAD: usize = 26;
+/// Encoded size of a digest entry beyond its `above` list, with margin.
+const KNOWN_OVERHEAD: usize = 22;
 
 /// What foca asked for during one call; drained right after.
 #[derive(Debug, Default)]
@@ -60,13 +68,6 @@ impl Runtime<NodeId> for Effects {
     }
 }
 
-/// A delta waiting for its remaining gossip transmissions.
-#[derive(Debug)]
-struct Pending {
-    part: Part,
-    left: usize,
-}
-
 /// Upstream's settle loop state (`Peer.Settle`).
 #[derive(Debug, Default)]
 struct Settle {
@@ -85,7 +86,6 @@ pub(crate) struct Node {
     timers: BTreeMap<(Instant, u64), Timer<NodeId>>,
     timer_seq: u64,
     rng: StdRng,
-    queue: Vec<Pending>,
     /// Encoded datagrams (deltas) to send at the next flush.
     outbox: Vec<(SocketAddr, Vec<u8>)>,
     /// Peers to reconnect to, with the time they failed (or the start, for configured peers not yet seen).
@@ -140,7 +140,6 @@ impl Node {
             timers: BTreeMap::new(),
             timer_seq: 0,
             rng,
-            queue: Vec::new(),
             outbox: Vec::new(),
             failed: HashMap::new(),
             settle: Settle::default(),
@@ -189,7 +188,7 @@ impl Node {
                     }
                     None => break,
                 },
-                _ = gossip.tick() => self.retransmit(),
+                _ = gossip.tick() => self.gossip_digest(),
                 _ = pushpull.tick() => self.pushpull_random(),
                 _ = reconnect.tick() => self.reconnect().await,
                 _ = settle.tick(), if !self.settle.done => self.poll_settle(),
@@ -247,14 +246,14 @@ impl Node {
                     tracing::debug!(%from, sender = %incoming.sender, %err, "membership message rejected");
                 }
             }
-            Body::Deltas(parts) => {
-                let size = parts.iter().map(|p| p.data.len()).sum();
+            Body::Deltas(deltas) => {
+                let size = deltas.iter().map(|d| d.part.data.len()).sum();
                 self.ctx.metrics.count_received(&UPDATE, size);
-                for part in sync::merge_parts(&self.ctx, parts) {
-                    self.ctx.metrics.propagated.inc();
-                    self.enqueue(part);
+                if sync::merge_deltas(&self.ctx, deltas) > 0 {
+                    self.ctx.metrics.queued.set(self.ctx.log.lock().len() as i64);
                 }
             }
+            Body::Digest { known, reply } => self.on_digest(from, &known, reply),
             Body::PushPull { .. } => self.ctx.metrics.drop_message(DropReason::Malformed),
         }
     }
@@ -268,67 +267,126 @@ impl Node {
         ids
     }
 
-    /// Transmissions per delta: `retransmit_mult × ceil(log10(n + 1))`, as memberlist.
-    fn transmissions(&self) -> usize {
+    /// Ticks an origin stays in the digests after its last change: `retransmit_mult × ceil(log10(n + 1))` (how
+    /// long memberlist keeps retransmitting a broadcast), at least [`MIN_DIGEST_TICKS`].
+    fn digest_window(&self) -> Duration {
         let n = self.foca.num_members() + 1;
-        let scale = (n as f64 + 1.0).log10().ceil().max(1.0) as usize;
-        self.ctx.config.retransmit_mult.max(1) * scale
+        let scale = (n as f64 + 1.0).log10().ceil().max(1.0) as u32;
+        let mult = u32::try_from(self.ctx.config.retransmit_mult.max(1)).unwrap_or(u32::MAX);
+        let ticks = mult.saturating_mul(scale).max(MIN_DIGEST_TICKS);
+        self.ctx.config.gossip_interval.saturating_mul(ticks)
     }
 
-    /// A local change: sent at once to every live member (reliably if too big for a datagram).
+    /// A local change: numbered, then sent once, at once, to every live member (reliably if too big for a
+    /// datagram). Receivers do not relay it; digests repair whatever a member missed.
     fn broadcast_local(&mut self, part: Part) {
+        let delta = self.ctx.log.lock().local(part, Instant::now());
+        self.ctx.metrics.queued.set(self.ctx.log.lock().len() as i64);
         let live = self.live();
-        let size = part.data.len();
-        let packet = self.ctx.wire.encode(Channel::Datagram, Body::Deltas(vec![part.clone()]));
+        let size = delta.part.data.len();
+        let packet = self.ctx.wire.encode(Channel::Datagram, Body::Deltas(vec![delta.clone()]));
         if packet.len() > self.ctx.config.max_datagram_size {
             for member in live {
-                self.spawn_reliable(member.addr, part.clone());
+                self.spawn_reliable(member.addr, vec![delta.clone()]);
             }
             return;
         }
         for member in &live {
             self.send_datagram(member.addr, packet.clone(), size);
         }
-        self.push_pending(part, 1);
     }
 
-    /// A change learnt from a peer: gossiped on to a few random members, then retransmitted on gossip ticks.
-    fn enqueue(&mut self, part: Part) {
-        let size = part.data.len();
-        let packet = self.ctx.wire.encode(Channel::Datagram, Body::Deltas(vec![part.clone()]));
-        if packet.len() > self.ctx.config.max_datagram_size {
-            // Oversized deltas were sent to every member directly by their origin; push-pull covers the rest.
+    /// Gossip tick: tells a few random members what this node knows of the recently active origins.
+    fn gossip_digest(&mut self) {
+        let known = self.ctx.log.lock().digest(Instant::now(), self.digest_window());
+        if known.is_empty() {
             return;
         }
         let live = self.live();
-        let targets: Vec<NodeId> =
-            live.sample(&mut self.rng, self.ctx.config.gossip_nodes).cloned().collect();
-        for member in targets {
-            self.send_datagram(member.addr, packet.clone(), size);
+        let fanout = self.ctx.config.gossip_nodes.clamp(1, DIGEST_FANOUT);
+        let targets: Vec<SocketAddr> = live.sample(&mut self.rng, fanout).map(|m| m.addr).collect();
+        for chunk in self.chunk_known(known) {
+            let packet = self.ctx.wire.encode(Channel::Datagram, Body::Digest { known: chunk, reply: true });
+            for to in &targets {
+                self.outbox.push((*to, packet.clone()));
+            }
         }
-        self.push_pending(part, 1);
     }
 
-    fn push_pending(&mut self, part: Part, already_sent: usize) {
-        let left = self.transmissions().saturating_sub(already_sent);
-        if left == 0 {
-            return;
+    /// A peer's digest: push the recent deltas it lacks; if it asks, tell it where it knows more than we do.
+    fn on_digest(&mut self, from: SocketAddr, known: &[Known], reply: bool) {
+        let (missing, lacking) = {
+            let log = self.ctx.log.lock();
+            let lacking = if reply { log.lacking(known, Instant::now()) } else { Vec::new() };
+            (log.missing_for(known, MAX_REPAIR), lacking)
+        };
+        if !missing.is_empty() {
+            self.ctx.metrics.propagated.inc_by(missing.len() as u64);
+            self.send_deltas(from, missing);
         }
-        self.queue.push(Pending { part, left });
-        if self.queue.len() > MAX_QUEUED {
-            let excess = self.queue.len() - MAX_QUEUED;
-            self.queue.drain(..excess);
+        for chunk in self.chunk_known(lacking) {
+            let packet = self.ctx.wire.encode(Channel::Datagram, Body::Digest { known: chunk, reply: false });
+            self.outbox.push((from, packet));
         }
-        self.ctx.metrics.queued.set(self.queue.len() as i64);
     }
 
-    fn spawn_reliable(&self, to: SocketAddr, part: Part) {
-        let key = part.key.clone();
+    /// Splits digest entries into datagram-sized chunks.
+    fn chunk_known(&self, known: Vec<Known>) -> Vec<Vec<Known>> {
+        let budget = self.ctx.config.max_datagram_size.saturating_sub(self.ctx.wire.overhead());
+        let mut chunks = Vec::new();
+        let mut chunk = Vec::new();
+        let mut used = 0;
+        for k in known {
+            let cost = KNOWN_OVERHEAD + 10 * k.above.len();
+            if !chunk.is_empty() && used + cost > budget {
+                chunks.push(std::mem::take(&mut chunk));
+                used = 0;
+            }
+            used += cost;
+            chunk.push(k);
+        }
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+        chunks
+    }
+
+    /// Sends deltas to one peer, packed into datagrams; a delta too big for one goes over a stream.
+    fn send_deltas(&mut self, to: SocketAddr, deltas: Vec<Delta>) {
+        let budget = self.ctx.config.max_datagram_size.saturating_sub(self.ctx.wire.overhead());
+        let mut batch: Vec<Delta> = Vec::new();
+        let mut used = 0;
+        for delta in deltas {
+            let cost = delta.part.key.len() + delta.part.data.len() + DELTA_OVERHEAD;
+            if cost > budget {
+                self.spawn_reliable(to, vec![delta]);
+                continue;
+            }
+            if !batch.is_empty() && used + cost > budget {
+                self.send_batch(to, std::mem::take(&mut batch));
+                used = 0;
+            }
+            used += cost;
+            batch.push(delta);
+        }
+        if !batch.is_empty() {
+            self.send_batch(to, batch);
+        }
+    }
+
+    fn send_batch(&mut self, to: SocketAddr, batch: Vec<Delta>) {
+        let size = batch.iter().map(|d| d.part.data.len()).sum();
+        let packet = self.ctx.wire.encode(Channel::Datagram, Body::Deltas(batch));
+        self.send_datagram(to, packet, size);
+    }
+
+    fn spawn_reliable(&self, to: SocketAddr, deltas: Vec<Delta>) {
+        let key = deltas.first().map(|d| d.part.key.clone()).unwrap_or_default();
         match self.ctx.reliable_slots.clone().try_acquire_owned() {
             Ok(permit) => {
                 let ctx = self.ctx.clone();
                 tokio::spawn(async move {
-                    if let Err(err) = sync::send_reliable(ctx, to, vec![part]).await {
+                    if let Err(err) = sync::send_reliable(ctx, to, deltas).await {
                         tracing::debug!(%to, %err, "reliable delta send failed");
                     }
                     drop(permit);
@@ -343,50 +401,6 @@ impl Node {
     fn send_datagram(&mut self, to: SocketAddr, packet: Vec<u8>, size: usize) {
         self.ctx.metrics.count_sent(&UPDATE, size);
         self.outbox.push((to, packet));
-    }
-
-    /// Gossip tick: packs queued deltas into datagrams for a few random members.
-    fn retransmit(&mut self) {
-        if self.queue.is_empty() {
-            return;
-        }
-        let live = self.live();
-        let targets: Vec<SocketAddr> =
-            live.sample(&mut self.rng, self.ctx.config.gossip_nodes).map(|m| m.addr).collect();
-        if targets.is_empty() {
-            return;
-        }
-        let budget = self.ctx.config.max_datagram_size.saturating_sub(self.ctx.wire.overhead());
-        let mut batch: Vec<Part> = Vec::new();
-        let mut used = 0;
-        let pending = std::mem::take(&mut self.queue);
-        let mut kept = Vec::with_capacity(pending.len());
-        for mut item in pending {
-            let cost = item.part.key.len() + item.part.data.len() + 10;
-            if !batch.is_empty() && used + cost > budget {
-                self.send_batch(&targets, std::mem::take(&mut batch));
-                used = 0;
-            }
-            used += cost;
-            batch.push(item.part.clone());
-            item.left = item.left.saturating_sub(1);
-            if item.left > 0 {
-                kept.push(item);
-            }
-        }
-        if !batch.is_empty() {
-            self.send_batch(&targets, batch);
-        }
-        self.queue = kept;
-        self.ctx.metrics.queued.set(self.queue.len() as i64);
-    }
-
-    fn send_batch(&mut self, targets: &[SocketAddr], batch: Vec<Part>) {
-        let size = batch.iter().map(|p| p.data.len()).sum();
-        let packet = self.ctx.wire.encode(Channel::Datagram, Body::Deltas(batch));
-        for to in targets {
-            self.send_datagram(*to, packet.clone(), size);
-        }
     }
 
     fn pushpull_random(&mut self) {

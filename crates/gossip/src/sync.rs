@@ -3,13 +3,16 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    time::Instant,
+};
 
 use crate::{
     context::Ctx,
     metrics::{KeyLabel, FULL_STATE, UPDATE},
     transport::BoxStream,
-    wire::{Body, Channel, DropReason, Part},
+    wire::{Body, Channel, Delta, DropReason, Known, Part},
 };
 
 /// Why a stream exchange failed.
@@ -65,24 +68,55 @@ pub(crate) fn full_state(ctx: &Ctx) -> Vec<Part> {
     ctx.states.values().map(|s| Part { key: s.key().to_owned(), data: s.full_state() }).collect()
 }
 
-/// Merges parts into the registered states; returns the parts that changed local state.
-pub(crate) fn merge_parts(ctx: &Ctx, parts: Vec<Part>) -> Vec<Part> {
-    let mut changed = Vec::new();
-    for part in parts {
-        let Some(state) = ctx.states.get(part.key.as_str()) else {
+/// Merges one part into its registered state; false (counted) if the state is unknown or refused it.
+fn merge_part(ctx: &Ctx, part: &Part) -> bool {
+    let Some(state) = ctx.states.get(part.key.as_str()) else {
+        ctx.metrics.drop_message(DropReason::Merge);
+        tracing::debug!(key = %part.key, "dropping part for unknown state");
+        return false;
+    };
+    match state.merge(&part.data) {
+        Ok(_) => true,
+        Err(err) => {
             ctx.metrics.drop_message(DropReason::Merge);
-            tracing::debug!(key = %part.key, "dropping part for unknown state");
-            continue;
-        };
-        match state.merge(&part.data) {
-            Ok(parts) => changed.extend(parts.into_iter().map(|data| Part { key: part.key.clone(), data })),
-            Err(err) => {
-                ctx.metrics.drop_message(DropReason::Merge);
-                tracing::debug!(key = %part.key, %err, "merge failed");
-            }
+            tracing::debug!(key = %part.key, %err, "merge failed");
+            false
         }
     }
-    changed
+}
+
+/// Merges full states into the registered states.
+pub(crate) fn merge_parts(ctx: &Ctx, parts: &[Part]) {
+    for part in parts {
+        merge_part(ctx, part);
+    }
+}
+
+/// Merges the deltas not seen before and records them as seen (and kept for repair); returns how many were new.
+/// A delta is recorded only after its merge, so a push-pull's knowledge never runs ahead of its state.
+pub(crate) fn merge_deltas(ctx: &Ctx, deltas: Vec<Delta>) -> usize {
+    let mut fresh = 0;
+    for delta in deltas {
+        if ctx.log.lock().seen(delta.origin, delta.seq) {
+            continue;
+        }
+        if merge_part(ctx, &delta.part) && ctx.log.lock().record(&delta, Instant::now()) {
+            fresh += 1;
+        }
+    }
+    fresh
+}
+
+/// What this node knows and its full state, in that order (see [`Body::PushPull`]).
+fn known_and_state(ctx: &Ctx) -> (Vec<Known>, Vec<Part>) {
+    let known = ctx.log.lock().all_known();
+    (known, full_state(ctx))
+}
+
+/// Merges a peer's full state, then counts what it knew as seen.
+fn merge_full(ctx: &Ctx, parts: &[Part], known: &[Known]) {
+    merge_parts(ctx, parts);
+    ctx.log.lock().absorb(known, Instant::now());
 }
 
 fn body_size(parts: &[Part]) -> usize {
@@ -93,9 +127,9 @@ fn body_size(parts: &[Part]) -> usize {
 pub(crate) async fn push_pull(ctx: Arc<Ctx>, to: SocketAddr) -> Result<(), SyncError> {
     let exchange = async {
         let mut stream = ctx.transport.connect(to).await?;
-        let parts = full_state(&ctx);
+        let (known, parts) = known_and_state(&ctx);
         let size = body_size(&parts);
-        let packet = ctx.wire.encode(Channel::Stream, Body::PushPull { parts, reply: true });
+        let packet = ctx.wire.encode(Channel::Stream, Body::PushPull { parts, reply: true, known });
         write_frame(&mut stream, &packet).await?;
         ctx.metrics.count_sent(&FULL_STATE, size);
         let frame = read_frame(&mut stream, ctx.config.max_frame_size)
@@ -103,9 +137,9 @@ pub(crate) async fn push_pull(ctx: Arc<Ctx>, to: SocketAddr) -> Result<(), SyncE
             .ok_or(SyncError::Rejected(DropReason::Malformed))?;
         let incoming = ctx.wire.decode(Channel::Stream, &frame).map_err(SyncError::Rejected)?;
         match incoming.body {
-            Body::PushPull { parts, .. } => {
+            Body::PushPull { parts, known, .. } => {
                 ctx.metrics.count_received(&FULL_STATE, body_size(&parts));
-                merge_parts(&ctx, parts);
+                merge_full(&ctx, &parts, &known);
                 Ok(())
             }
             _ => Err(SyncError::Rejected(DropReason::Malformed)),
@@ -122,12 +156,16 @@ pub(crate) async fn push_pull(ctx: Arc<Ctx>, to: SocketAddr) -> Result<(), SyncE
 }
 
 /// Sends deltas reliably to one peer (upstream: oversized gossip messages).
-pub(crate) async fn send_reliable(ctx: Arc<Ctx>, to: SocketAddr, parts: Vec<Part>) -> Result<(), SyncError> {
-    let keys: Vec<String> = parts.iter().map(|p| p.key.clone()).collect();
-    let size = body_size(&parts);
+pub(crate) async fn send_reliable(
+    ctx: Arc<Ctx>,
+    to: SocketAddr,
+    deltas: Vec<Delta>,
+) -> Result<(), SyncError> {
+    let keys: Vec<String> = deltas.iter().map(|d| d.part.key.clone()).collect();
+    let size = deltas.iter().map(|d| d.part.data.len()).sum();
     let exchange = async {
         let mut stream = ctx.transport.connect(to).await?;
-        let packet = ctx.wire.encode(Channel::Stream, Body::Deltas(parts));
+        let packet = ctx.wire.encode(Channel::Stream, Body::Deltas(deltas));
         write_frame(&mut stream, &packet).await?;
         stream.shutdown().await?;
         Ok::<(), SyncError>(())
@@ -183,26 +221,28 @@ pub(crate) async fn serve_stream(ctx: Arc<Ctx>, from: SocketAddr, mut stream: Bo
             }
         };
         match incoming.body {
-            Body::PushPull { parts, reply } => {
+            Body::PushPull { parts, reply, known } => {
                 ctx.metrics.count_received(&FULL_STATE, body_size(&parts));
                 if reply {
-                    let ours = full_state(&ctx);
+                    let (our_known, ours) = known_and_state(&ctx);
                     let size = body_size(&ours);
-                    let packet =
-                        ctx.wire.encode(Channel::Stream, Body::PushPull { parts: ours, reply: false });
+                    let packet = ctx.wire.encode(
+                        Channel::Stream,
+                        Body::PushPull { parts: ours, reply: false, known: our_known },
+                    );
                     if let Err(err) = write_frame(&mut stream, &packet).await {
                         tracing::debug!(%from, %err, "push-pull reply failed");
                     } else {
                         ctx.metrics.count_sent(&FULL_STATE, size);
                     }
                 }
-                merge_parts(&ctx, parts);
+                merge_full(&ctx, &parts, &known);
             }
-            Body::Deltas(parts) => {
-                ctx.metrics.count_received(&UPDATE, body_size(&parts));
-                merge_parts(&ctx, parts);
+            Body::Deltas(deltas) => {
+                ctx.metrics.count_received(&UPDATE, deltas.iter().map(|d| d.part.data.len()).sum());
+                merge_deltas(&ctx, deltas);
             }
-            Body::Swim(_) => {
+            Body::Swim(_) | Body::Digest { .. } => {
                 ctx.metrics.drop_message(DropReason::Malformed);
                 return;
             }

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Key;
 
-/// Wire format version; bumped on incompatible changes.
-pub(crate) const VERSION: u8 = 1;
+/// Wire format version; bumped on incompatible changes. 2: deltas carry their origin and sequence number,
+/// digests repair loss, push-pull carries what the sender knows.
+pub(crate) const VERSION: u8 = 2;
 /// Length of the HMAC-SHA256 tag appended when a key is configured.
 const TAG_LEN: usize = 32;
 /// Sequence numbers within this distance of the highest seen are accepted once, out of order.
@@ -33,15 +34,36 @@ pub(crate) struct Part {
     pub(crate) data: Vec<u8>,
 }
 
+/// A delta as disseminated: the origin's incarnation id and its per-origin sequence number identify it, so a
+/// node merges and stores each delta once however many copies reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Delta {
+    pub(crate) origin: u64,
+    pub(crate) seq: u64,
+    pub(crate) part: Part,
+}
+
+/// What a node knows of one origin's deltas: every sequence number up to `contiguous`, plus those in `above`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Known {
+    pub(crate) origin: u64,
+    pub(crate) contiguous: u64,
+    pub(crate) above: Vec<u64>,
+}
+
 /// What a datagram or frame carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Body {
     /// A foca (SWIM) packet.
     Swim(Vec<u8>),
     /// Deltas of replicated states (upstream "update" messages).
-    Deltas(Vec<Part>),
-    /// Full states (upstream "full_state"); `reply` asks the receiver to answer with its own.
-    PushPull { parts: Vec<Part>, reply: bool },
+    Deltas(Vec<Delta>),
+    /// What the sender knows of recently active origins; the receiver pushes the deltas the sender lacks and,
+    /// if `reply`, answers with its own knowledge of the origins where the sender knows more.
+    Digest { known: Vec<Known>, reply: bool },
+    /// Full states (upstream "full_state"); `reply` asks the receiver to answer with its own. `known` is what
+    /// the sender knew before taking its state, so the receiver can count those deltas as seen after merging.
+    PushPull { parts: Vec<Part>, reply: bool, known: Vec<Known> },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -239,7 +261,7 @@ mod tests {
     use super::*;
 
     fn body() -> Body {
-        Body::Deltas(vec![Part { key: "sil".into(), data: vec![1, 2, 3] }])
+        Body::Deltas(vec![Delta { origin: 7, seq: 1, part: Part { key: "sil".into(), data: vec![1, 2, 3] } }])
     }
 
     #[test]

@@ -196,3 +196,56 @@ async fn settle_timeout_makes_ready() {
     let metrics = encode(&node.registry);
     assert!(metrics.contains("alertmanager_cluster_failed_peers 1"), "{metrics}");
 }
+
+/// Dissemination cost: the origin sends a change once to each member and nobody relays it (no loss here, so
+/// digests find nothing to repair).
+#[tokio::test(start_paused = true)]
+async fn change_is_sent_once_per_member_and_not_relayed() {
+    let net = MemNetwork::new(10);
+    let nodes = start_cluster(&net, 6).await;
+    let all: Vec<&TestNode> = nodes.iter().collect();
+    wait_members(&all, 6, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    net.start_capture();
+    nodes[2].set("once", 1, "needle-7f3a");
+    eventually(Duration::from_secs(1), "change everywhere", || {
+        nodes.iter().all(|t| t.state.get("once").is_some())
+    })
+    .await;
+    // Well past the digest window: repairs, if any, would have happened.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let copies: Vec<_> = net
+        .take_capture()
+        .into_iter()
+        .filter(|(_, _, bytes)| bytes.windows(11).any(|w| w == b"needle-7f3a"))
+        .collect();
+    assert_eq!(
+        copies.len(),
+        5,
+        "one copy per member: {:?}",
+        copies.iter().map(|c| (c.0, c.1)).collect::<Vec<_>>()
+    );
+    assert!(copies.iter().all(|(from, _, _)| *from == addr(2)), "only the origin sends it");
+}
+
+/// Heavy loss: digests repair what the single direct send lost, well before any periodic push-pull.
+#[tokio::test(start_paused = true)]
+async fn digests_repair_heavy_loss() {
+    let net = MemNetwork::new(11);
+    let nodes = start_cluster(&net, 10).await;
+    let all: Vec<&TestNode> = nodes.iter().collect();
+    wait_members(&all, 10, Duration::from_secs(60)).await;
+    net.set_loss(0.4);
+    for round in 0..5u64 {
+        for (i, node) in nodes.iter().enumerate() {
+            node.set(&format!("k{i}"), round, &format!("{i}/{round}"));
+        }
+    }
+    let took = eventually(Duration::from_secs(20), "every node has every last write", || {
+        nodes.iter().all(|t| {
+            (0..10).all(|i| t.state.get(&format!("k{i}")).as_deref() == Some(format!("{i}/4").as_str()))
+        })
+    })
+    .await;
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}

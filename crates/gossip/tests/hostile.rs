@@ -113,7 +113,7 @@ async fn garbage_datagrams_and_frames_are_rejected() {
     for len in 0..300usize {
         let mut packet: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         if len % 2 == 0 && !packet.is_empty() {
-            packet[0] = 1; // right version byte, garbage body
+            packet[0] = 2; // right version byte (wire version 2), garbage body
         }
         net.inject_datagram(stranger(), target, &packet);
     }
@@ -132,7 +132,7 @@ async fn garbage_datagrams_and_frames_are_rejected() {
     drop(s);
     let mut s = net.connect(stranger(), target).unwrap();
     s.write_all(&8u32.to_be_bytes()).await.unwrap();
-    s.write_all(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).await.unwrap();
+    s.write_all(&[2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).await.unwrap(); // wire version 2
     s.shutdown().await.unwrap();
     let mut s = net.connect(stranger(), target).unwrap();
     s.write_all(&[0, 0]).await.unwrap();

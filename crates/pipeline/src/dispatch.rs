@@ -196,7 +196,11 @@ impl Inner {
             let labels = route.opts.group_by.group_labels(&alert.labels);
             let fp = labels.fingerprint();
             let mut groups = self.groups.lock();
-            let by_fp = groups.entry(route.id.clone()).or_default();
+            // Looked up by `&str` first: no per-alert copy of the route ID.
+            if !groups.contains_key(route.id.as_str()) {
+                groups.insert(route.id.clone(), HashMap::new());
+            }
+            let Some(by_fp) = groups.get_mut(route.id.as_str()) else { continue };
             if let Some(ag) = by_fp.get(&fp) {
                 ag.insert(Arc::clone(&alert), now);
                 continue;

@@ -18,6 +18,7 @@ pub mod mute;
 pub mod notifier;
 pub mod peer;
 pub mod pipeline;
+pub mod precise;
 pub mod retry;
 pub mod route;
 pub mod stage;

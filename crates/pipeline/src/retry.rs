@@ -138,13 +138,18 @@ impl RetryStage {
         let mut attempts: u32 = 0;
         loop {
             attempts += 1;
-            if Instant::now() >= cx.deadline {
+            let now = Instant::now();
+            if now >= cx.deadline {
                 return Err(self.canceled(attempts, last));
             }
-            tokio::select! {
-                biased;
-                _ = tokio::time::sleep_until(cx.deadline) => return Err(self.canceled(attempts, last)),
-                _ = tokio::time::sleep_until(next_tick) => {}
+            // Only a tick still ahead is awaited: tokio rounds a timer up to the next millisecond and fires it on
+            // a later turn of the driver, so even `sleep_until(now)` would delay every first attempt by 1–2 ms.
+            if next_tick > now {
+                tokio::select! {
+                    biased;
+                    _ = tokio::time::sleep_until(cx.deadline) => return Err(self.canceled(attempts, last)),
+                    _ = tokio::time::sleep_until(next_tick) => {}
+                }
             }
             let start = Instant::now();
             next_tick = start + backoff.next_backoff();

@@ -148,10 +148,7 @@ pub fn client_config(s: &TlsSettings, m: &TlsMaterial, http2: bool) -> Result<Cl
             .build()
             .map_err(|e| HttpError::Tls(format!("{}: {e}", what())))?
     } else {
-        Arc::new(
-            rustls_platform_verifier::Verifier::new(provider.clone())
-                .map_err(|e| HttpError::Tls(format!("unable to load system roots: {e}")))?,
-        )
+        Arc::new(SystemRoots(provider.clone()))
     };
     if let Some(name) = s.server_name.as_ref().filter(|n| !n.is_empty()) {
         let name = ServerName::try_from(name.clone())
@@ -200,6 +197,63 @@ impl ServerCertVerifier for NoVerification {
         Ok(ServerCertVerified::assertion())
     }
 
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The system roots, loaded at the first certificate to verify and then shared by every client of the process,
+/// as Go's `x509.SystemCertPool` is. Loading them reads every file of /etc/ssl/certs (~10 ms): done when the
+/// client was built, it delayed the first notification of every integration, even over plain HTTP, and every
+/// group flushing meanwhile waited for it behind the client cache.
+#[derive(Debug)]
+struct SystemRoots(Arc<CryptoProvider>);
+
+impl SystemRoots {
+    fn verifier(&self) -> Result<&'static rustls_platform_verifier::Verifier, rustls::Error> {
+        static ROOTS: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, String>> =
+            std::sync::OnceLock::new();
+        ROOTS
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new(self.0.clone())
+                    .map_err(|e| format!("unable to load system roots: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| rustls::Error::General(e.clone()))
+    }
+}
+
+impl ServerCertVerifier for SystemRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.verifier()?.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    // Handshake signatures need no roots: checked as the platform verifier does, with the provider's algorithms.
     fn verify_tls12_signature(
         &self,
         message: &[u8],

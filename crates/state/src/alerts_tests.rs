@@ -287,7 +287,11 @@ fn markers_round_trip_through_the_packed_slot() {
         },
         Case {
             name: "largest packed version",
-            input: Marker { state: AlertState::Suppressed, silences_version: u64::MAX >> 3, ..Marker::default() },
+            input: Marker {
+                state: AlertState::Suppressed,
+                silences_version: u64::MAX >> 3,
+                ..Marker::default()
+            },
         },
         Case {
             name: "version too large to pack",

@@ -8,18 +8,20 @@
 //! instant a silence ends.
 
 mod index;
+mod matchers;
 mod size;
 
 pub use size::mesh_silence_size;
 
 use chrono::{DateTime, Utc};
 use index::MuteIndex;
+use matchers::MatcherCache;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_model::clock::SharedClock;
-use tocsin_model::labels::{go_quote, NameValidation};
+use tocsin_model::labels::NameValidation;
 use tocsin_model::{LabelSet, MatchType, Matcher, Silence, SilenceState};
 
 /// Errors of silence operations; `Display` is upstream's text, which the API returns verbatim.
@@ -149,6 +151,8 @@ struct Inner {
 pub struct Silences {
     inner: RwLock<Inner>,
     hooks: RwLock<Vec<Hook>>,
+    /// Compiled regex matchers of recent posts, so a repeated pattern is not compiled again.
+    matchers: MatcherCache,
     opts: SilencesOptions,
     clock: SharedClock,
 }
@@ -178,28 +182,6 @@ fn add_saturating(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
         .ok()
         .and_then(|d| t.checked_add_signed(d))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-/// `validateMatcher` for one posted matcher, compiling it.
-fn compile_matcher(i: usize, m: &MatcherSpec, names: NameValidation) -> Result<Matcher, SilenceError> {
-    let invalid = |msg: String| SilenceError::Invalid(format!("invalid label matcher {i}: {msg}"));
-    if !names.is_valid(&m.name) {
-        return Err(invalid(format!("invalid label name {}", go_quote(&m.name))));
-    }
-    Matcher::new(m.ty, m.name.clone(), m.value.clone()).map_err(|e| invalid(e.to_string()))
-}
-
-/// `validateSilence` (minus the timestamp checks, which the caller does once times are settled).
-fn compile_matchers(specs: &[MatcherSpec], names: NameValidation) -> Result<Vec<Matcher>, SilenceError> {
-    if specs.is_empty() {
-        return Err(SilenceError::Invalid("at least one matcher required".to_owned()));
-    }
-    let matchers =
-        specs.iter().enumerate().map(|(i, m)| compile_matcher(i, m, names)).collect::<Result<Vec<_>, _>>()?;
-    if matchers.iter().all(|m| m.matches("")) {
-        return Err(SilenceError::Invalid("at least one matcher must not match the empty string".to_owned()));
-    }
-    Ok(matchers)
 }
 
 /// `canUpdate`: may `prev` be changed into `next` without rewriting history?
@@ -239,7 +221,13 @@ pub fn sort_views(views: &mut [SilenceView]) {
 
 impl Silences {
     pub fn new(opts: SilencesOptions, clock: SharedClock) -> Self {
-        Self { inner: RwLock::new(Inner::default()), hooks: RwLock::new(Vec::new()), opts, clock }
+        Self {
+            inner: RwLock::new(Inner::default()),
+            hooks: RwLock::new(Vec::new()),
+            matchers: MatcherCache::default(),
+            opts,
+            clock,
+        }
     }
 
     pub fn options(&self) -> &SilencesOptions {
@@ -310,12 +298,18 @@ impl Silences {
         if post.ends_at < now {
             return Err(SilenceError::Rejected("end time can't be in the past".to_owned()));
         }
+        // Everything expensive (compiling matchers, a new id) happens before the write lock, so concurrent
+        // creations only serialise on the map update itself.
+        let id = post.id.as_deref().filter(|id| !id.is_empty());
+        let known = id.and_then(|id| self.get(id));
+        let matchers = self.matchers.compile_all(&post.matchers, self.opts.names, known.as_deref());
+        let new_id = uuid::Uuid::new_v4().to_string();
         let mut inner = self.inner.write();
-        let prev = match post.id.as_deref().filter(|id| !id.is_empty()) {
+        let prev = match id {
             Some(id) => Some(Arc::clone(&inner.st.get(id).ok_or(SilenceError::NotFound)?.silence)),
             None => None,
         };
-        let matchers = compile_matchers(&post.matchers, self.opts.names)?;
+        let matchers = matchers?;
         let starts_at = post.starts_at.unwrap_or(now);
         if post.ends_at < starts_at {
             return Err(SilenceError::Invalid("end time must not be before start time".to_owned()));
@@ -344,7 +338,7 @@ impl Silences {
                 "exceeded maximum number of silences: {n} (limit: {max})"
             )));
         }
-        sil.id = uuid::Uuid::new_v4().to_string();
+        sil.id = new_id;
         if sil.starts_at < now {
             sil.starts_at = now;
         }

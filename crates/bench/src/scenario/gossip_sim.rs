@@ -254,7 +254,7 @@ pub async fn simulate(n: usize, changes: usize, window: Duration, rate: u32) -> 
     let spread_max_ms = spread.iter().copied().fold(0.0, f64::max);
     let spread_median_ms = median(spread);
 
-    // Retransmissions of those changes last retransmit_mult × ⌈log10(n+1)⌉ gossip ticks (about 5 s for 25
+    // Digests of those changes' origins last retransmit_mult × ⌈log10(n+1)⌉ gossip ticks (about 5 s for 25
     // nodes); idle starts after them.
     tokio::time::sleep(window.min(Duration::from_secs(6))).await;
     let b0 = sent.load(Ordering::Relaxed);

@@ -1,6 +1,8 @@
 //! The durable log of one kind of state: a single writer thread owns `<name>.log`, appends the records it is sent,
 //! and fsyncs once per batch (group commit): every record and every waiting [`DurableLog::sync`] that arrived
-//! while the previous fsync ran shares the next one, so throughput grows with the number of concurrent writers.
+//! while the previous batch was handled shares the next fsync, so throughput grows with the number of concurrent
+//! writers. The fsyncs themselves run on a few helper threads ([`super::flusher`]) so that a slow one does not
+//! hold up appending (and fsyncing) the next batch.
 //!
 //! The writer also takes snapshots: it asks the store for its full state, writes `<name>.snap` atomically and
 //! rotates the log to a new, empty generation. Because a store applies a change to memory before the change's
@@ -11,6 +13,7 @@
 //! batch retries a snapshot, which (holding the whole state) makes everything durable again and starts a fresh log.
 
 use super::files::{self, put_frame, LOG_HEADER_LEN};
+use super::flusher::{answer, Ack, Flushers, Job};
 use super::StorageError;
 use std::fs::File;
 use std::io::Write;
@@ -21,8 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Produces the encoded full state for a snapshot; `None` once the store is gone.
 pub(crate) type Source = Box<dyn Fn() -> Option<Vec<Vec<u8>>> + Send>;
-
-type Ack = oneshot::Sender<Result<(), StorageError>>;
 
 /// Commands are handled strictly in the order they were sent.
 enum Cmd {
@@ -53,6 +54,7 @@ pub struct LogStats {
 #[derive(Debug, Default)]
 struct Counters {
     records: AtomicU64,
+    /// Fsyncs done on the writer thread (snapshot and close paths); the helpers count theirs.
     fsyncs: AtomicU64,
     snapshots: AtomicU64,
     log_bytes: AtomicU64,
@@ -64,6 +66,7 @@ pub struct DurableLog {
     tx: mpsc::UnboundedSender<Cmd>,
     path: Arc<PathBuf>,
     counters: Arc<Counters>,
+    flushed: Arc<super::flusher::Shared>,
 }
 
 impl std::fmt::Debug for Cmd {
@@ -98,18 +101,22 @@ impl DurableLog {
         let path = files::log_path(&s.dir, s.name);
         let counters = Arc::new(Counters::default());
         counters.log_bytes.store(s.len, Ordering::Relaxed);
+        let flushers = Flushers::start(s.name);
+        let flushed = Arc::clone(&flushers.shared);
         let writer = Writer {
             log_path: path.clone(),
             dir: s.dir,
             name: s.name,
-            file: s.file,
+            file: Arc::new(s.file),
             generation: s.generation,
             len: s.len,
             buf: Vec::new(),
+            written_seq: 0,
             poisoned: None,
             source: s.source,
             max_log_bytes: s.max_log_bytes,
             counters: Arc::clone(&counters),
+            flushers,
         };
         std::thread::Builder::new()
             .name(format!("tocsin-storage-{}", s.name))
@@ -119,7 +126,7 @@ impl DurableLog {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(Self { tx, path: Arc::new(path), counters })
+        Ok(Self { tx, path: Arc::new(path), counters, flushed })
     }
 
     /// Queues a record without waiting; a later [`DurableLog::sync`] covers it. Dropped silently once closed.
@@ -158,7 +165,7 @@ impl DurableLog {
         let c = &self.counters;
         LogStats {
             records: c.records.load(Ordering::Relaxed),
-            fsyncs: c.fsyncs.load(Ordering::Relaxed),
+            fsyncs: c.fsyncs.load(Ordering::Relaxed) + self.flushed.fsyncs.load(Ordering::Relaxed),
             snapshots: c.snapshots.load(Ordering::Relaxed),
             log_bytes: c.log_bytes.load(Ordering::Relaxed),
         }
@@ -169,22 +176,20 @@ struct Writer {
     dir: PathBuf,
     name: &'static str,
     log_path: PathBuf,
-    file: File,
+    /// Shared with the fsync helpers.
+    file: Arc<File>,
     generation: u64,
     len: u64,
     /// Frames staged for the next write.
     buf: Vec<u8>,
+    /// Batches written so far (all generations); a helper's completed fsync covers up to the number it was given.
+    written_seq: u64,
     /// Why appending stopped; cleared by a successful snapshot.
     poisoned: Option<String>,
     source: Source,
     max_log_bytes: u64,
     counters: Arc<Counters>,
-}
-
-fn answer(waiters: &mut Vec<Ack>, res: &Result<(), StorageError>) {
-    for ack in waiters.drain(..) {
-        let _ = ack.send(res.clone());
-    }
+    flushers: Flushers,
 }
 
 impl Writer {
@@ -213,13 +218,16 @@ impl Writer {
                     next = rx.try_recv().ok();
                 }
             }
-            let res = self.commit();
-            answer(&mut waiters, &res);
             if let Some(ack) = close {
+                let res = self.commit();
+                answer(&mut waiters, &res);
+                // Every acknowledgement is sent before the writer says it is closed.
+                self.flushers.finish();
                 let _ = ack.send(res);
                 // Whatever is still queued is answered with `Closed` as the senders drop.
                 return;
             }
+            self.commit_async(&mut waiters);
             if self.max_log_bytes > 0 && self.len > self.max_log_bytes {
                 if let Err(err) = self.snapshot() {
                     tracing::error!(file = %self.log_path.display(), %err, "compacting the log failed");
@@ -227,8 +235,57 @@ impl Writer {
             }
         }
         let res = self.commit();
+        answer(&mut waiters, &res);
+        self.flushers.finish();
         if let Err(err) = res {
             tracing::error!(file = %self.log_path.display(), %err, "final flush of the log failed");
+        }
+    }
+
+    /// Writes the staged frames and has a helper fsync them for `waiters`; answers at once when everything
+    /// written is already covered by a completed fsync (or with the error when the log cannot be appended to).
+    fn commit_async(&mut self, waiters: &mut Vec<Ack>) {
+        if let Some(reason) = self.flushers.shared.take_failure(self.generation) {
+            self.poisoned.get_or_insert(reason);
+        }
+        if self.poisoned.is_some() || self.buf.is_empty() {
+            let durable = self.flushers.shared.durable_seq.load(Ordering::Acquire) >= self.written_seq;
+            if self.poisoned.is_some() || durable {
+                // Poisoned: the synchronous path retries with a snapshot.
+                let res = self.commit();
+                answer(waiters, &res);
+                return;
+            }
+        } else if let Err(err) = self.write_staged() {
+            answer(waiters, &Err(err));
+            return;
+        }
+        self.flushers.submit(Job {
+            file: Arc::clone(&self.file),
+            path: self.log_path.clone(),
+            generation: self.generation,
+            seq: self.written_seq,
+            waiters: std::mem::take(waiters),
+        });
+    }
+
+    /// Appends the staged frames (no fsync); poisons the log on failure.
+    fn write_staged(&mut self) -> Result<(), StorageError> {
+        match (&*self.file).write_all(&self.buf) {
+            Ok(()) => {
+                self.len += self.buf.len() as u64;
+                self.buf.clear();
+                self.written_seq += 1;
+                self.counters.log_bytes.store(self.len, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                self.buf.clear();
+                let reason = e.to_string();
+                tracing::error!(file = %self.log_path.display(), err = %reason, "appending to the log failed");
+                self.poisoned = Some(reason.clone());
+                Err(StorageError::Io { op: "append to", path: self.log_path.clone(), reason })
+            }
         }
     }
 
@@ -240,28 +297,31 @@ impl Writer {
         }
     }
 
-    /// Writes and fsyncs the staged frames.
+    /// Writes and fsyncs the staged frames on this thread (and whatever earlier batches a helper may still be
+    /// syncing).
     fn commit(&mut self) -> Result<(), StorageError> {
+        if let Some(reason) = self.flushers.shared.take_failure(self.generation) {
+            self.poisoned.get_or_insert(reason);
+        }
         if self.poisoned.is_some() {
             tracing::warn!(file = %self.log_path.display(), "log is unusable after a write error; retrying with a snapshot");
             return self.snapshot().map(|_| ());
         }
-        if self.buf.is_empty() {
+        if !self.buf.is_empty() {
+            self.write_staged()?;
+        }
+        if self.flushers.shared.durable_seq.load(Ordering::Acquire) >= self.written_seq {
             return Ok(());
         }
-        let res = self.file.write_all(&self.buf).and_then(|()| self.file.sync_data());
-        match res {
+        match self.file.sync_data() {
             Ok(()) => {
-                self.len += self.buf.len() as u64;
-                self.buf.clear();
                 self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
-                self.counters.log_bytes.store(self.len, Ordering::Relaxed);
+                self.flushers.shared.durable_seq.fetch_max(self.written_seq, Ordering::AcqRel);
                 Ok(())
             }
             Err(e) => {
-                self.buf.clear();
                 let reason = e.to_string();
-                tracing::error!(file = %self.log_path.display(), err = %reason, "appending to the log failed");
+                tracing::error!(file = %self.log_path.display(), err = %reason, "syncing the log failed");
                 self.poisoned = Some(reason.clone());
                 Err(StorageError::Io { op: "append to", path: self.log_path.clone(), reason })
             }
@@ -278,9 +338,11 @@ impl Writer {
         self.generation = generation;
         match files::create_log(&self.dir, self.name, generation) {
             Ok(file) => {
-                self.file = file;
+                self.file = Arc::new(file);
                 self.len = LOG_HEADER_LEN as u64;
                 self.poisoned = None;
+                // The snapshot holds everything written so far.
+                self.flushers.shared.durable_seq.fetch_max(self.written_seq, Ordering::AcqRel);
             }
             Err(err) => {
                 self.poisoned = Some(err.to_string());

@@ -15,6 +15,7 @@ mod codec;
 mod crc32;
 mod durable;
 mod files;
+mod flusher;
 mod log;
 mod proto;
 mod recover;
