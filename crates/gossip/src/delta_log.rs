@@ -15,7 +15,11 @@ use tokio::time::{Duration, Instant};
 use crate::wire::{Delta, Known, Part};
 
 /// Sequence numbers tracked above a gap per origin; beyond this the oldest gap is given up (push-pull repairs).
-const MAX_ABOVE: usize = 64;
+/// A busy origin (hundreds of changes a second) must not outrun the repair of one lost delta.
+const MAX_ABOVE: usize = 512;
+/// Sequence numbers above a gap sent per origin in a digest. Leaving some out is safe: the peer then pushes
+/// deltas this node already has, which it drops as duplicates.
+pub(crate) const DIGEST_ABOVE: usize = 64;
 /// Bound on deltas kept for repair.
 const MAX_RECENT: usize = 4096;
 /// How long deltas are kept for repair.
@@ -54,7 +58,7 @@ impl Origin {
 
     fn normalize(&mut self) {
         loop {
-            while self.above.first() == Some(&(self.contiguous + 1)) {
+            while self.contiguous.checked_add(1).is_some_and(|next| self.above.first() == Some(&next)) {
                 self.above.pop_first();
                 self.contiguous += 1;
             }
@@ -69,13 +73,24 @@ impl Origin {
     }
 
     fn known(&self, origin: u64) -> Known {
-        Known { origin, contiguous: self.contiguous, above: self.above.iter().copied().collect() }
+        Known {
+            origin,
+            contiguous: self.contiguous,
+            above: self.above.iter().take(DIGEST_ABOVE).copied().collect(),
+        }
     }
 
-    /// Whether `other` holds a sequence number this one lacks.
+    /// Whether `other` holds a sequence number this one lacks. Counts rather than walks the range: a peer's
+    /// `contiguous` may be anything.
     fn lacks_any_of(&self, other: &Known) -> bool {
-        (self.contiguous + 1..=other.contiguous).any(|s| !self.above.contains(&s))
-            || other.above.iter().any(|s| !self.knows(*s))
+        if other.contiguous > self.contiguous {
+            let span = other.contiguous - self.contiguous;
+            let have = self.above.range(self.contiguous + 1..=other.contiguous).count() as u64;
+            if have < span {
+                return true;
+            }
+        }
+        other.above.iter().any(|s| !self.knows(*s))
     }
 }
 
@@ -110,7 +125,6 @@ impl DeltaLog {
 
     /// Records a delta as seen (after merging it) and keeps it for repair; false if it was seen already.
     pub(crate) fn record(&mut self, delta: &Delta, now: Instant) -> bool {
-        self.prune(now);
         let origin = self.origins.entry(delta.origin).or_insert_with(|| Origin::new(now));
         if !origin.add(delta.seq) {
             return false;
@@ -182,8 +196,8 @@ impl DeltaLog {
             let origin = self.origins.entry(k.origin).or_insert_with(|| Origin::new(now));
             if k.contiguous > origin.contiguous {
                 origin.contiguous = k.contiguous;
-                let keep = origin.above.split_off(&(k.contiguous + 1));
-                origin.above = keep;
+                let contiguous = origin.contiguous;
+                origin.above.retain(|s| *s > contiguous);
             }
             for s in k.above.iter().take(MAX_ABOVE) {
                 if *s > origin.contiguous {
@@ -291,6 +305,24 @@ mod tests {
             b.record(&delta(7, 2 + 2 * s), now);
         }
         let k = &b.digest(now, Duration::from_secs(1))[0];
-        assert!(k.above.len() <= MAX_ABOVE && k.contiguous > 0, "{k:?}");
+        assert!(k.above.len() <= DIGEST_ABOVE, "{k:?}");
+        for s in 0..(MAX_ABOVE as u64 * 2) {
+            b.record(&delta(8, 2 + 2 * s), now);
+        }
+        assert!(b.origins[&8].above.len() <= MAX_ABOVE && b.origins[&8].contiguous > 0);
+    }
+
+    #[test]
+    fn hostile_knowledge_is_cheap_and_safe() {
+        let now = Instant::now();
+        let mut a = DeltaLog::new(1);
+        a.record(&delta(5, u64::MAX), now);
+        a.record(&delta(5, 1), now);
+        let huge = [Known { origin: 5, contiguous: u64::MAX, above: vec![u64::MAX, 0, 3] }];
+        assert_eq!(a.lacking(&huge, now).len(), 1);
+        assert!(a.missing_for(&huge, 10).is_empty());
+        a.absorb(&huge, now);
+        assert!(a.seen(5, u64::MAX - 1));
+        assert!(!a.record(&delta(5, u64::MAX), now));
     }
 }

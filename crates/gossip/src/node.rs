@@ -39,8 +39,8 @@ const SETTLE_POLLS_OK: u32 = 3;
 const MIN_DIGEST_TICKS: u32 = 10;
 /// Peers a digest goes to per gossip tick, at most (fewer when `gossip_nodes` is smaller).
 const DIGEST_FANOUT: usize = 3;
-/// Bound on deltas pushed to one peer in answer to one digest.
-const MAX_REPAIR: usize = 256;
+/// Bound on deltas pushed to one peer in answer to one digest (more follow on later ticks).
+const MAX_REPAIR: usize = 64;
 /// Encoded size of a delta beyond its key and data, with margin (two varint u64s, lengths).
 const DELTA_OVERHEAD: usize = 26;
 /// Encoded size of a digest entry beyond its `above` list, with margin.
@@ -253,7 +253,7 @@ impl Node {
                     self.ctx.metrics.queued.set(self.ctx.log.lock().len() as i64);
                 }
             }
-            Body::Digest { known, reply } => self.on_digest(from, &known, reply),
+            Body::Digest { known, reply } => self.on_digest(&incoming.sender, &known, reply),
             Body::PushPull { .. } => self.ctx.metrics.drop_message(DropReason::Malformed),
         }
     }
@@ -314,7 +314,12 @@ impl Node {
     }
 
     /// A peer's digest: push the recent deltas it lacks; if it asks, tell it where it knows more than we do.
-    fn on_digest(&mut self, from: SocketAddr, known: &[Known], reply: bool) {
+    fn on_digest(&mut self, sender: &str, known: &[Known], reply: bool) {
+        // Answer members only, at their advertised address: a forged source address must not turn a small
+        // digest into a flood at a victim.
+        let Some(from) = self.live().into_iter().find(|m| m.name == sender).map(|m| m.addr) else {
+            return;
+        };
         let (missing, lacking) = {
             let log = self.ctx.log.lock();
             let lacking = if reply { log.lacking(known, Instant::now()) } else { Vec::new() };

@@ -27,7 +27,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 /// Fsyncs of one log in flight at once.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 16;
 
 pub(crate) type Ack = oneshot::Sender<Result<(), StorageError>>;
 
