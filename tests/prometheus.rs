@@ -244,12 +244,12 @@ struct Fired {
 /// Starts tocsin (route prefix `prefix`) and Prometheus with the firing rule, and asserts the firing half of the
 /// journey: tocsin active in Prometheus, the alert in tocsin's API with Prometheus' labels and generatorURL, one
 /// webhook notification, no failed sends.
-async fn fire(prom_bin: &std::path::Path, prefix: &str) -> Fired {
+async fn fire(prom_bin: &std::path::Path, prefix: &str, tag: &str) -> Fired {
     let t0 = Instant::now();
     let sink = Sink::start().await;
     let node = start_tocsin(&sink, prefix);
     let prom = Prometheus::start(prom_bin, &node.addr, prefix, FIRING_RULES).await;
-    println!("[{prefix:>3}] tocsin and Prometheus ready after {}", secs(t0.elapsed()));
+    println!("[{tag}] tocsin and Prometheus ready after {}", secs(t0.elapsed()));
 
     // Prometheus discovered tocsin (its 5s service-discovery tick) and lists it as active.
     let am_url = format!("http://{}{prefix}/api/v2/alerts", node.addr);
@@ -259,12 +259,12 @@ async fn fire(prom_bin: &std::path::Path, prefix: &str) -> Fired {
         async move { prom.active_alertmanagers().await.contains(&want).then_some(()) }
     })
     .await;
-    println!("[{prefix:>3}] Prometheus lists {am_url} as active after {}", secs(t0.elapsed()));
+    println!("[{tag}] Prometheus lists {am_url} as active after {}", secs(t0.elapsed()));
 
     // tocsin holds the alert, with what Prometheus put in it.
     let alert =
         eventually("the alert in tocsin's GET /api/v2/alerts", &prom, || tocsin_alert(&node, prefix)).await;
-    println!("[{prefix:>3}] alert in tocsin after {}", secs(t0.elapsed()));
+    println!("[{tag}] alert in tocsin after {}", secs(t0.elapsed()));
     assert_eq!(
         alert["labels"],
         serde_json::json!({"alertname": "PromAlwaysFiring", "severity": "page"}),
@@ -286,12 +286,13 @@ async fn fire(prom_bin: &std::path::Path, prefix: &str) -> Fired {
     // Every earlier notifier batch has finished (they are sent one at a time): drops from here on would be ours.
     let metrics = prom.metrics().await;
     let dropped_before = metric_sum(&metrics, "prometheus_notifications_dropped_total").unwrap_or(0.0);
-    println!("[{prefix:>3}] alerts Prometheus dropped before it had discovered tocsin: {dropped_before}");
+    println!("[{tag}] alerts Prometheus dropped before it had discovered tocsin: {dropped_before}");
 
-    // One webhook notification after group_wait.
+    // One webhook notification. It follows the alert's arrival at once: as in Alertmanager, group_wait is counted
+    // from the alert's startsAt (Prometheus' activeAt, seconds ago because of the discovery gap), not its arrival.
     let reqs = sink.wait_for(1, WAIT).await;
     assert_eq!(reqs.len(), 1, "firing notification; tocsin log:\n{}", node.log());
-    println!("[{prefix:>3}] firing notification after {}", secs(t0.elapsed()));
+    println!("[{tag}] firing notification after {}", secs(t0.elapsed()));
     let body = reqs[0].json();
     assert_eq!(body["version"], "4", "{body}");
     assert_eq!(body["status"], "firing", "{body}");
@@ -318,21 +319,21 @@ async fn fire(prom_bin: &std::path::Path, prefix: &str) -> Fired {
     assert_eq!(metric_sum(&metrics, "prometheus_notifications_errors_total"), Some(0.0), "{metrics}");
     let dropped = metric_sum(&metrics, "prometheus_notifications_dropped_total").unwrap_or(0.0);
     assert_eq!(dropped, dropped_before, "nothing dropped once tocsin was discovered");
-    println!("[{prefix:>3}] {sent} alerts sent to tocsin, 0 errors, no drops after discovery");
+    println!("[{tag}] {sent} alerts sent to tocsin, 0 errors, no drops after discovery");
     Fired { sink, node, prom, t0 }
 }
 
 #[tokio::test]
 async fn prometheus_sends_firing_alert_to_tocsin() {
     let Some(prom_bin) = prometheus_bin() else { return };
-    let f = fire(&prom_bin, "").await;
-    println!("[   ] done in {}", secs(f.t0.elapsed()));
+    let f = fire(&prom_bin, "", "fire").await;
+    println!("[fire] done in {}", secs(f.t0.elapsed()));
 }
 
 #[tokio::test]
 async fn prometheus_path_prefix_matches_route_prefix() {
     let Some(prom_bin) = prometheus_bin() else { return };
-    let f = fire(&prom_bin, "/am").await;
+    let f = fire(&prom_bin, "/am", "/am").await;
     // Nothing answers without the prefix: the alert really went through /am.
     let r = client().get(f.node.url("/api/v2/alerts")).send().await.expect("GET");
     assert_eq!(r.status().as_u16(), 404);
@@ -342,7 +343,7 @@ async fn prometheus_path_prefix_matches_route_prefix() {
 #[tokio::test]
 async fn prometheus_resolves_alert_in_tocsin() {
     let Some(prom_bin) = prometheus_bin() else { return };
-    let Fired { sink, node, prom, t0 } = fire(&prom_bin, "").await;
+    let Fired { sink, node, prom, t0 } = fire(&prom_bin, "", "res").await;
     let firing = sink.requests()[0].json();
 
     let t_reload = Instant::now();

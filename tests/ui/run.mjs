@@ -202,7 +202,11 @@ async function main() {
   const rows = await page.locator('#peers tbody tr').count();
   check(rows === expect && rows === peers.length, `status page lists the ${expect} cluster peers (${rows} rows)`);
   for (const p of peers) check((await page.locator('#peers').textContent()).includes(p.address), `peer ${p.name} ${p.address} listed`);
-  check((await page.locator('#config').textContent()).includes('receivers'), 'the running config is shown');
+  const configText = await page.locator('#config').textContent();
+  check(configText.includes('receivers'), 'the running config is shown');
+  // tests/ui.rs configures basic_auth password "do-not-show-me": config.original renders it as <secret>.
+  check(configText.includes('password: <secret>'), 'secrets in the config are shown as <secret>');
+  check(!(await page.content()).includes('do-not-show-me'), 'the basic_auth password is nowhere on the status page');
   check(((await page.locator('#status-version').textContent()) || '').includes(status.versionInfo.version), 'the version is shown');
   await page.screenshot({ path: join(SHOTS, 'status.png'), fullPage: true });
 

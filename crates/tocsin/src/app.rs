@@ -17,6 +17,7 @@ use crate::listen::{bind, ListenError};
 use crate::metrics::{AppMetrics, StateCollector};
 use crate::notify::{LivePipeline, NotifyDeps};
 use crate::reload::Reloader;
+use crate::state_metrics::{self, StateMetrics};
 use crate::version::BUILD;
 use crate::webconfig::serve::{serve, Handler};
 use crate::webconfig::watch::WebConfigWatch;
@@ -107,9 +108,6 @@ impl App {
         let nflog = Arc::new(NotificationLog::new(flags.data_retention));
         // Before gossip is wired, so replayed records are not re-broadcast.
         let storage = open_storage(&flags, &silences, &nflog, &clock).await?;
-        // Storage maintenance GCs silences and the nflog (`--data.retention`), then compacts both.
-        let maintenance = (!flags.data_maintenance_interval.is_zero())
-            .then(|| storage.spawn_maintenance(flags.data_maintenance_interval));
         let alerts = Arc::new(AlertStore::new(clock.clone()));
         spawn_maintenance(flags.alerts_gc_interval, {
             let (alerts, clock) = (alerts.clone(), clock.clone());
@@ -135,7 +133,14 @@ impl App {
         )
         .await
         .map_err(|e| log_err("unable to initialize gossip mesh", e.into()))?;
+        let propagated = cluster.as_ref().map(|c| c.propagated().clone()).unwrap_or_default();
+        let state_metrics = StateMetrics::register(&mut registry, propagated);
         let registry = Arc::new(RwLock::new(registry));
+        // Storage maintenance GCs silences and the nflog (`--data.retention`), then compacts both.
+        let maintenance = (!flags.data_maintenance_interval.is_zero()).then(|| {
+            let (storage, clock) = (storage.clone(), clock.clone());
+            state_metrics::spawn_maintenance(storage, state_metrics, clock, flags.data_maintenance_interval)
+        });
 
         let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
         let external =

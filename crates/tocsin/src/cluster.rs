@@ -32,6 +32,7 @@ use tocsin_state::nflog::{NflogOrigin, NotificationLog};
 use tocsin_state::{ChangeOrigin, Silences};
 
 use crate::flags::Flags;
+use crate::state_metrics::{CountPropagated, Propagated};
 use replicated::{InflightState, NflogState, SilencesState, INFLIGHT_KEY, NFLOG_KEY, SILENCES_KEY};
 
 /// Upstream's `Leave(10s)` on shutdown.
@@ -119,18 +120,25 @@ struct Parts {
     nflog: Arc<NotificationLog>,
     inflight: Arc<InflightLog>,
     clock: SharedClock,
+    propagated: Propagated,
 }
 
 impl Parts {
     fn new(name: &str, silences: Arc<Silences>, nflog: Arc<NotificationLog>, clock: SharedClock) -> Self {
         let inflight = Arc::new(InflightLog::new(name, clock.clone()));
-        Self { silences, nflog, inflight, clock }
+        Self { silences, nflog, inflight, clock, propagated: Propagated::default() }
     }
 
     fn states(&self) -> Vec<Arc<dyn Replicated>> {
         vec![
-            Arc::new(SilencesState(self.silences.clone())),
-            Arc::new(NflogState { nflog: self.nflog.clone(), clock: self.clock.clone() }),
+            Arc::new(CountPropagated {
+                inner: SilencesState(self.silences.clone()),
+                propagated: self.propagated.silences.clone(),
+            }),
+            Arc::new(CountPropagated {
+                inner: NflogState { nflog: self.nflog.clone(), clock: self.clock.clone() },
+                propagated: self.propagated.nflog.clone(),
+            }),
             Arc::new(InflightState(self.inflight.clone())),
         ]
     }
@@ -167,7 +175,7 @@ impl Parts {
             s.read().as_ref().is_none_or(|h| h.peers().iter().any(|p| p.name == node))
         });
         let peer = Arc::new(ClusterPeer { handle: handle.clone(), inflight: self.inflight.clone() });
-        ClusterRuntime { handle, slot, peer, inflight: self.inflight }
+        ClusterRuntime { handle, slot, peer, inflight: self.inflight, propagated: self.propagated }
     }
 }
 
@@ -178,6 +186,7 @@ pub struct ClusterRuntime {
     slot: Slot,
     peer: Arc<ClusterPeer>,
     inflight: Arc<InflightLog>,
+    propagated: Propagated,
 }
 
 impl ClusterRuntime {
@@ -199,6 +208,11 @@ impl ClusterRuntime {
     /// The cluster-wide log of sends in flight.
     pub fn inflight(&self) -> &Arc<InflightLog> {
         &self.inflight
+    }
+
+    /// The counters of peer merges that changed the silences / the notification log, for [`crate::state_metrics`].
+    pub fn propagated(&self) -> &Propagated {
+        &self.propagated
     }
 
     /// Announces departure (bounded by [`LEAVE_TIMEOUT`]) and stops gossiping; call on shutdown.

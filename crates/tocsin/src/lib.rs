@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notify;
 pub mod reload;
 pub mod signals;
+pub mod state_metrics;
 pub mod systemd;
 pub mod version;
 pub mod web;
