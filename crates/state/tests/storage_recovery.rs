@@ -5,11 +5,62 @@
 
 mod storage_common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Once};
 use storage_common::*;
 use tocsin_state::nflog::{Entry, MeshEntry};
 use tocsin_state::storage::StorageError;
 use tocsin_state::MeshSilence;
+
+/// Every WARN event of this test binary, as `field=value` text. Recovery reports a torn log tail only as a
+/// `tracing` warning (no returned value carries it), and recovers on threads of its own, so a process-wide
+/// subscriber captures it; tests pick their lines by their own temporary directory.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct WarnCapture;
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, "{}={:?} ", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for WarnCapture {
+    fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
+        *m.level() <= tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        let mut f = Fields(String::new());
+        e.record(&mut f);
+        WARNINGS.lock().unwrap().push(f.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+fn capture_warnings() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| tracing::subscriber::set_global_default(WarnCapture).unwrap());
+}
+
+/// The captured torn-tail warnings about `log`.
+fn torn_warnings(log: &std::path::Path) -> Vec<String> {
+    let file = format!("file={} ", log.display());
+    WARNINGS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|w| w.contains("dropping a torn or partially written tail") && w.contains(&file))
+        .cloned()
+        .collect()
+}
 
 #[tokio::test]
 async fn acknowledged_writes_survive_a_crash() {
@@ -47,6 +98,7 @@ async fn acknowledged_writes_survive_a_crash() {
 
 #[tokio::test]
 async fn torn_last_record_is_dropped_at_every_offset() {
+    capture_warnings();
     let tmp = tempfile::tempdir().unwrap();
     let env = open(tmp.path());
     let mut ids = Vec::new();
@@ -67,6 +119,15 @@ async fn torn_last_record_is_dropped_at_every_offset() {
         std::fs::write(case.path().join("silences.log"), &log[..cut]).unwrap();
         let env = open_with(case.path(), t0(), 0).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
         assert_eq!(silences_sorted(&env.silences), want, "cut at {cut}");
+        // The warning names the log and the offset the good records end at (none for a cut between records).
+        let warned = torn_warnings(&case.path().join("silences.log"));
+        if cut == last_start {
+            assert!(warned.is_empty(), "cut at {cut}: {warned:?}");
+        } else {
+            assert_eq!(warned.len(), 1, "cut at {cut}: {warned:?}");
+            assert!(warned[0].contains(&format!("offset={last_start} ")), "cut at {cut}: {}", warned[0]);
+            assert!(warned[0].contains(&format!("dropped_bytes={} ", cut - last_start)), "{}", warned[0]);
+        }
         // The torn tail was cut off, so new records follow the last good one.
         assert_eq!(std::fs::metadata(case.path().join("silences.log")).unwrap().len() as usize, last_start);
         let id = env.storage.silences().set(post(9)).await.unwrap();
@@ -84,6 +145,9 @@ async fn torn_last_record_is_dropped_at_every_offset() {
         std::fs::write(case.path().join("silences.log"), &bytes).unwrap();
         let env = open_with(case.path(), t0(), 0).unwrap();
         assert_eq!(silences_sorted(&env.silences), all);
+        let warned = torn_warnings(&case.path().join("silences.log"));
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(warned[0].contains(&format!("offset={} ", log.len())), "{}", warned[0]);
     }
 }
 

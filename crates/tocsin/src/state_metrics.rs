@@ -18,7 +18,7 @@
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,7 +174,8 @@ fn register_store(
 ) {
     for h in &HELP {
         let name = format!("{prefix}_{}", h.suffix);
-        let text = help(h);
+        // The registry appends the final full stop itself.
+        let text = help(h).strip_suffix('.').unwrap_or(help(h));
         // prometheus-client appends `_total` to counter names itself.
         match h.suffix {
             "gc_duration_seconds" => registry.register(name, text, m.gc_duration.clone()),
@@ -242,7 +243,9 @@ pub fn spawn_maintenance(
                 [("silences", o.silences_removed, &o.silences), ("nflog", o.nflog_removed, &o.nflog)]
             {
                 match result {
-                    Ok(info) => tracing::debug!(store, removed, snapshot_bytes = info.bytes, "maintenance done"),
+                    Ok(info) => {
+                        tracing::debug!(store, removed, snapshot_bytes = info.bytes, "maintenance done")
+                    }
                     Err(err) => tracing::error!(store, %err, "Running maintenance failed"),
                 }
             }
@@ -297,12 +300,11 @@ mod tests {
         StateMetrics::register(&mut registry, Propagated::default());
         let text = render(&registry);
         struct Case {
-            name: &'static str,
+            name: String,
             want: &'static str,
         }
         let mut cases = Vec::new();
         for store in ["silences", "nflog"] {
-            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
             for (suffix, want) in [
                 ("gc_duration_seconds", "histogram"),
                 ("snapshot_duration_seconds", "histogram"),
@@ -312,13 +314,13 @@ mod tests {
                 ("maintenance_total", "counter"),
                 ("maintenance_errors_total", "counter"),
             ] {
-                cases.push(Case { name: leak(format!("alertmanager_{store}_{suffix}")), want });
+                cases.push(Case { name: format!("alertmanager_{store}_{suffix}"), want });
             }
         }
-        cases.push(Case { name: "alertmanager_silences_queries_total", want: "counter" });
-        cases.push(Case { name: "alertmanager_silences_query_errors_total", want: "counter" });
+        cases.push(Case { name: "alertmanager_silences_queries_total".into(), want: "counter" });
+        cases.push(Case { name: "alertmanager_silences_query_errors_total".into(), want: "counter" });
         for c in &cases {
-            let family = c.name.strip_suffix("_total").unwrap_or(c.name);
+            let family = c.name.strip_suffix("_total").unwrap_or(&c.name);
             let line = format!("# TYPE {family} {}\n", c.want);
             assert!(text.contains(&line), "{}: missing {line:?} in\n{text}", c.name);
             assert!(text.contains(&format!("\n{} 0\n", c.name)) || c.want == "histogram", "{}", c.name);
@@ -336,7 +338,10 @@ mod tests {
         assert!(!text.contains("alertmanager_nflog_queries"), "{text}");
         assert!(!text.contains("alertmanager_nflog_query_errors"), "{text}");
         // Upstream's default buckets on the query histograms; summaries only have +Inf.
-        assert!(text.contains("alertmanager_silences_query_duration_seconds_bucket{le=\"0.005\"} 0\n"), "{text}");
+        assert!(
+            text.contains("alertmanager_silences_query_duration_seconds_bucket{le=\"0.005\"} 0\n"),
+            "{text}"
+        );
         assert!(text.contains("alertmanager_nflog_gc_duration_seconds_bucket{le=\"+Inf\"} 0\n"), "{text}");
         assert!(!text.contains("alertmanager_nflog_gc_duration_seconds_bucket{le=\"0.005\"}"), "{text}");
     }
@@ -345,19 +350,15 @@ mod tests {
         let clock: SharedClock = Arc::new(SystemClock);
         let silences = Arc::new(Silences::new(Default::default(), clock.clone()));
         let nflog = Arc::new(NotificationLog::new(Duration::from_secs(3600)));
-        let storage = Storage::open(&StorageOptions::new(dir), silences.clone(), nflog, clock)
-            .expect("storage opens");
+        let storage =
+            Storage::open(&StorageOptions::new(dir), silences.clone(), nflog, clock).expect("storage opens");
         (Arc::new(storage), silences)
     }
 
     fn silence() -> PostableSilence {
         PostableSilence {
             id: None,
-            matchers: vec![MatcherSpec {
-                ty: MatchType::Equal,
-                name: "alertname".into(),
-                value: "A".into(),
-            }],
+            matchers: vec![MatcherSpec { ty: MatchType::Equal, name: "alertname".into(), value: "A".into() }],
             starts_at: None,
             ends_at: SystemClock.now() + chrono::Duration::hours(1),
             created_by: "me".into(),

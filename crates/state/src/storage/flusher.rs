@@ -8,10 +8,11 @@
 //! four in flight under the same load). With a single synchronous fsync, every acknowledgement waits for the
 //! fsync in progress plus its own.
 //!
-//! Correctness: `fdatasync` makes durable everything written to the file before the call began. Each job's fsync
-//! starts after the job's batch was written (the writer writes, then submits), so when it returns the job's
-//! waiters may be told, whatever the order other jobs finish in. A job may carry no new bytes: waiters whose
-//! records were written by an earlier batch whose fsync has not completed yet get a fresh fsync that covers them.
+//! Correctness: `fdatasync` makes durable everything written to the file before the call began. Writes are
+//! numbered; a job's fsync starts after every write up to its number was made (the writer writes, then submits),
+//! so when it returns, every waiter registered for that number or a lower one may be told, whatever the order
+//! other jobs finish in. A waiter whose records were written by a batch whose fsync is still running joins that
+//! fsync instead of starting another.
 //!
 //! At most [`IN_FLIGHT`] fsyncs run at once; while all helpers are busy the writer blocks in [`Flushers::submit`],
 //! so commands queue up and the next batch is bigger (group commit as before).
@@ -45,7 +46,6 @@ pub(crate) struct Job {
     pub(crate) path: PathBuf,
     pub(crate) generation: u64,
     pub(crate) seq: u64,
-    pub(crate) waiters: Vec<Ack>,
 }
 
 /// What the helpers report back to the writer.
@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     pub(crate) fsyncs: AtomicU64,
     /// The first fsync failure not yet seen by the writer: (generation, reason).
     failure: Mutex<Option<(u64, String)>>,
+    /// Waiters and the write number each needs covered.
+    pending: Mutex<Vec<(u64, Ack)>>,
 }
 
 impl Shared {
@@ -64,6 +66,38 @@ impl Shared {
     /// generations are dropped: a snapshot has superseded that file).
     pub(crate) fn take_failure(&self, generation: u64) -> Option<String> {
         self.failure.lock().take().filter(|(g, _)| *g == generation).map(|(_, reason)| reason)
+    }
+
+    /// Registers waiters that need write number `seq` durable; answers them at once if it already is.
+    pub(crate) fn wait_for(&self, seq: u64, waiters: &mut Vec<Ack>) {
+        let mut pending = self.pending.lock();
+        // Checked under the lock: a helper raises `durable_seq` before it takes the lock to answer.
+        if self.durable_seq.load(Ordering::Acquire) >= seq {
+            drop(pending);
+            answer(waiters, &Ok(()));
+        } else {
+            pending.extend(waiters.drain(..).map(|ack| (seq, ack)));
+        }
+    }
+
+    /// Marks write number `seq` durable (or failed) and answers every waiter it covers.
+    pub(crate) fn settle(&self, seq: u64, res: &Result<(), StorageError>) {
+        if res.is_ok() {
+            self.durable_seq.fetch_max(seq, Ordering::AcqRel);
+        }
+        let mut done = Vec::new();
+        {
+            let mut pending = self.pending.lock();
+            let mut i = 0;
+            while i < pending.len() {
+                if pending[i].0 <= seq {
+                    done.push(pending.swap_remove(i).1);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        answer(&mut done, res);
     }
 }
 
@@ -75,11 +109,10 @@ pub(crate) struct Flushers {
 }
 
 fn run_job(shared: &Shared, job: Job) {
-    let Job { file, path, generation, seq, mut waiters } = job;
+    let Job { file, path, generation, seq } = job;
     let res = match file.sync_data() {
         Ok(()) => {
             shared.fsyncs.fetch_add(1, Ordering::Relaxed);
-            shared.durable_seq.fetch_max(seq, Ordering::AcqRel);
             Ok(())
         }
         Err(e) => {
@@ -89,7 +122,7 @@ fn run_job(shared: &Shared, job: Job) {
             Err(StorageError::Io { op: "append to", path, reason })
         }
     };
-    answer(&mut waiters, &res);
+    shared.settle(seq, &res);
 }
 
 fn helper(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
@@ -159,10 +192,16 @@ impl Drop for Flushers {
 mod tests {
     use super::*;
 
-    fn job(file: &Arc<File>, seq: u64, n: usize) -> (Job, Vec<oneshot::Receiver<Result<(), StorageError>>>) {
-        let (waiters, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| oneshot::channel()).unzip();
-        let job = Job { file: Arc::clone(file), path: PathBuf::from("x"), generation: 1, seq, waiters };
-        (job, rxs)
+    fn job(
+        f: &Flushers,
+        file: &Arc<File>,
+        seq: u64,
+        n: usize,
+    ) -> Vec<oneshot::Receiver<Result<(), StorageError>>> {
+        let (mut waiters, rxs): (Vec<_>, Vec<_>) = (0..n).map(|_| oneshot::channel()).unzip();
+        f.shared.wait_for(seq, &mut waiters);
+        f.submit(Job { file: Arc::clone(file), path: PathBuf::from("x"), generation: 1, seq });
+        rxs
     }
 
     #[test]
@@ -172,9 +211,7 @@ mod tests {
         let mut f = Flushers::start("test");
         let mut all = Vec::new();
         for seq in 1..=20 {
-            let (j, rxs) = job(&file, seq, 3);
-            f.submit(j);
-            all.extend(rxs);
+            all.extend(job(&f, &file, seq, 3));
         }
         f.finish();
         for mut rx in all {
@@ -183,5 +220,24 @@ mod tests {
         assert_eq!(f.shared.durable_seq.load(Ordering::Acquire), 20);
         assert_eq!(f.shared.fsyncs.load(Ordering::Relaxed), 20);
         assert_eq!(f.shared.take_failure(1), None);
+        // Covered already: answered without an fsync.
+        let (ack, mut rx) = oneshot::channel();
+        f.shared.wait_for(20, &mut vec![ack]);
+        assert_eq!(rx.try_recv().expect("answered"), Ok(()));
+    }
+
+    #[test]
+    fn a_later_write_settles_earlier_waiters() {
+        let shared = Shared::default();
+        let (a, mut ra) = oneshot::channel();
+        let (b, mut rb) = oneshot::channel();
+        shared.wait_for(1, &mut vec![a]);
+        shared.wait_for(3, &mut vec![b]);
+        shared.settle(2, &Ok(()));
+        assert_eq!(ra.try_recv().expect("answered"), Ok(()));
+        assert!(rb.try_recv().is_err(), "not covered yet");
+        shared.settle(3, &Err(StorageError::Closed));
+        assert_eq!(rb.try_recv().expect("answered"), Err(StorageError::Closed));
+        assert_eq!(shared.durable_seq.load(Ordering::Acquire), 2);
     }
 }

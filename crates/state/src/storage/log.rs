@@ -112,6 +112,7 @@ impl DurableLog {
             len: s.len,
             buf: Vec::new(),
             written_seq: 0,
+            submitted_seq: 0,
             poisoned: None,
             source: s.source,
             max_log_bytes: s.max_log_bytes,
@@ -184,6 +185,8 @@ struct Writer {
     buf: Vec<u8>,
     /// Batches written so far (all generations); a helper's completed fsync covers up to the number it was given.
     written_seq: u64,
+    /// The highest write number handed to a helper for fsync.
+    submitted_seq: u64,
     /// Why appending stopped; cleared by a successful snapshot.
     poisoned: Option<String>,
     source: Source,
@@ -223,6 +226,7 @@ impl Writer {
                 answer(&mut waiters, &res);
                 // Every acknowledgement is sent before the writer says it is closed.
                 self.flushers.finish();
+                self.flushers.shared.settle(self.written_seq, &res);
                 let _ = ack.send(res);
                 // Whatever is still queued is answered with `Closed` as the senders drop.
                 return;
@@ -237,36 +241,40 @@ impl Writer {
         let res = self.commit();
         answer(&mut waiters, &res);
         self.flushers.finish();
+        self.flushers.shared.settle(self.written_seq, &res);
         if let Err(err) = res {
             tracing::error!(file = %self.log_path.display(), %err, "final flush of the log failed");
         }
     }
 
-    /// Writes the staged frames and has a helper fsync them for `waiters`; answers at once when everything
-    /// written is already covered by a completed fsync (or with the error when the log cannot be appended to).
+    /// Writes the staged frames and has a helper fsync them; `waiters` are answered when a fsync covering the
+    /// last write completes (at once if one already has, or with the error when the log cannot be appended to).
     fn commit_async(&mut self, waiters: &mut Vec<Ack>) {
         if let Some(reason) = self.flushers.shared.take_failure(self.generation) {
             self.poisoned.get_or_insert(reason);
         }
-        if self.poisoned.is_some() || self.buf.is_empty() {
-            let durable = self.flushers.shared.durable_seq.load(Ordering::Acquire) >= self.written_seq;
-            if self.poisoned.is_some() || durable {
-                // Poisoned: the synchronous path retries with a snapshot.
-                let res = self.commit();
-                answer(waiters, &res);
-                return;
-            }
-        } else if let Err(err) = self.write_staged() {
-            answer(waiters, &Err(err));
+        if self.poisoned.is_some() {
+            // The synchronous path retries with a snapshot.
+            let res = self.commit();
+            answer(waiters, &res);
             return;
         }
-        self.flushers.submit(Job {
-            file: Arc::clone(&self.file),
-            path: self.log_path.clone(),
-            generation: self.generation,
-            seq: self.written_seq,
-            waiters: std::mem::take(waiters),
-        });
+        if !self.buf.is_empty() {
+            if let Err(err) = self.write_staged() {
+                answer(waiters, &Err(err));
+                return;
+            }
+        }
+        self.flushers.shared.wait_for(self.written_seq, waiters);
+        if self.submitted_seq < self.written_seq {
+            self.submitted_seq = self.written_seq;
+            self.flushers.submit(Job {
+                file: Arc::clone(&self.file),
+                path: self.log_path.clone(),
+                generation: self.generation,
+                seq: self.written_seq,
+            });
+        }
     }
 
     /// Appends the staged frames (no fsync); poisons the log on failure.
@@ -316,7 +324,7 @@ impl Writer {
         match self.file.sync_data() {
             Ok(()) => {
                 self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
-                self.flushers.shared.durable_seq.fetch_max(self.written_seq, Ordering::AcqRel);
+                self.flushers.shared.settle(self.written_seq, &Ok(()));
                 Ok(())
             }
             Err(e) => {
@@ -342,7 +350,7 @@ impl Writer {
                 self.len = LOG_HEADER_LEN as u64;
                 self.poisoned = None;
                 // The snapshot holds everything written so far.
-                self.flushers.shared.durable_seq.fetch_max(self.written_seq, Ordering::AcqRel);
+                self.flushers.shared.settle(self.written_seq, &Ok(()));
             }
             Err(err) => {
                 self.poisoned = Some(err.to_string());
