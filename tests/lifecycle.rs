@@ -255,6 +255,10 @@ async fn cluster_listen_address_reports_this_node_as_only_peer() {
     assert_eq!(cluster["peers"][0]["name"], name, "{body}");
     let (_, metrics) = get(&node, "/metrics").await;
     assert_eq!(metric(&metrics, "alertmanager_cluster_enabled"), Some(1.0), "{metrics}");
+    // prometheus-client appends the final full stop itself; a help text written with one would end in "..".
+    let doubled: Vec<&str> =
+        metrics.lines().filter(|l| l.starts_with("# HELP") && l.ends_with("..")).collect();
+    assert!(doubled.is_empty(), "help texts ending in '..': {doubled:#?}");
 }
 
 /// SIGTERM compacts both stores into snapshots (`silences.snap`, `nflog.snap` in `--storage.path`), and a silence

@@ -149,12 +149,12 @@ impl ApiMetrics {
         let m = ApiMetrics::default();
         registry.register(
             "alertmanager_alerts_received",
-            "The total number of received alerts.",
+            "The total number of received alerts",
             m.received.clone(),
         );
         registry.register(
             "alertmanager_alerts_invalid",
-            "The total number of received alerts that were invalid.",
+            "The total number of received alerts that were invalid",
             m.invalid.clone(),
         );
         for status in ["firing", "resolved"] {

@@ -61,88 +61,88 @@ impl Metrics {
         let m = Self::default();
         registry.register(
             "alertmanager_cluster_members",
-            "Number indicating current number of members in cluster.",
+            "Number indicating current number of members in cluster",
             m.members.clone(),
         );
         registry.register(
             "alertmanager_cluster_peer_info",
-            "A metric with a constant '1' value labeled by peer name.",
+            "A metric with a constant '1' value labeled by peer name",
             m.peer_info.clone(),
         );
         registry.register(
             "alertmanager_cluster_failed_peers",
-            "Number indicating the current number of failed peers in the cluster.",
+            "Number indicating the current number of failed peers in the cluster",
             m.failed_peers.clone(),
         );
-        registry.register("alertmanager_peer_position", "Position the Alertmanager instance believes it's in. The position determines a peer's behavior in the cluster.", m.position.clone());
+        registry.register("alertmanager_peer_position", "Position the Alertmanager instance believes it's in. The position determines a peer's behavior in the cluster", m.position.clone());
         registry.register(
             "alertmanager_cluster_health_score",
-            "Health score of the cluster. Lower values are better and zero means 'totally healthy'.",
+            "Health score of the cluster. Lower values are better and zero means 'totally healthy'",
             m.health_score.clone(),
         );
         registry.register(
             "alertmanager_cluster_messages_received",
-            "Total number of cluster messages received.",
+            "Total number of cluster messages received",
             m.received.clone(),
         );
         registry.register(
             "alertmanager_cluster_messages_received_size",
-            "Total size of cluster messages received.",
+            "Total size of cluster messages received",
             m.received_size.clone(),
         );
         registry.register(
             "alertmanager_cluster_messages_sent",
-            "Total number of cluster messages sent.",
+            "Total number of cluster messages sent",
             m.sent.clone(),
         );
         registry.register(
             "alertmanager_cluster_messages_sent_size",
-            "Total size of cluster messages sent.",
+            "Total size of cluster messages sent",
             m.sent_size.clone(),
         );
         registry.register(
             "alertmanager_cluster_messages_queued",
-            "Number of cluster messages which are queued.",
+            "Number of cluster messages which are queued",
             m.queued.clone(),
         );
         registry.register(
             "alertmanager_cluster_peers_joined",
-            "A counter of the number of peers that have joined.",
+            "A counter of the number of peers that have joined",
             m.peers_joined.clone(),
         );
         registry.register(
             "alertmanager_cluster_peers_left",
-            "A counter of the number of peers that have left.",
+            "A counter of the number of peers that have left",
             m.peers_left.clone(),
         );
         registry.register(
             "alertmanager_cluster_reconnections",
-            "A counter of the number of cluster peer reconnections.",
+            "A counter of the number of cluster peer reconnections",
             m.reconnections.clone(),
         );
         registry.register(
             "alertmanager_oversized_gossip_message_sent",
-            "Number of oversized gossip messages sent.",
+            "Number of oversized gossip messages sent",
             m.oversized_sent.clone(),
         );
         registry.register(
             "alertmanager_oversized_gossip_message_failure",
-            "Number of oversized gossip message sends that failed.",
+            "Number of oversized gossip message sends that failed",
             m.oversized_failed.clone(),
         );
         registry.register(
             "alertmanager_oversized_gossip_message_dropped",
-            "Number of oversized gossip messages that were dropped due to a full message queue.",
+            "Number of oversized gossip messages that were dropped due to a full message queue",
             m.oversized_dropped.clone(),
         );
         registry.register(
             "alertmanager_cluster_gossip_messages_propagated",
-            "Number of received gossip messages that have been further gossiped.",
+            "Number of received gossip messages that have been further gossiped",
             m.propagated.clone(),
         );
         registry.register(
             "tocsin_cluster_dropped_messages",
-            "Cluster datagrams and frames dropped, by reason (label, auth, replay, malformed, ...).",
+            "Cluster datagrams and frames dropped, by reason (label, auth, replay, malformed, ...)",
             m.dropped.clone(),
         );
         for msg_type in [FULL_STATE, UPDATE] {

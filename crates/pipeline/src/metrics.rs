@@ -118,32 +118,32 @@ impl Metrics {
         let m = Self::unregistered();
         registry.register(
             "alertmanager_notifications",
-            "The total number of attempted notifications.",
+            "The total number of attempted notifications",
             m.notifications.clone(),
         );
         registry.register(
             "alertmanager_notifications_failed",
-            "The total number of failed notifications.",
+            "The total number of failed notifications",
             m.notifications_failed.clone(),
         );
         registry.register(
             "alertmanager_notification_requests",
-            "The total number of attempted notification requests.",
+            "The total number of attempted notification requests",
             m.notification_requests.clone(),
         );
         registry.register(
             "alertmanager_notification_requests_failed",
-            "The total number of failed notification requests.",
+            "The total number of failed notification requests",
             m.notification_requests_failed.clone(),
         );
         registry.register(
             "alertmanager_notification_latency_seconds",
-            "The latency of notifications in seconds.",
+            "The latency of notifications in seconds",
             m.notification_latency.clone(),
         );
         registry.register(
             "alertmanager_notifications_suppressed",
-            "The total number of notifications suppressed for being silenced, inhibited, outside of active time intervals or within muted time intervals.",
+            "The total number of notifications suppressed for being silenced, inhibited, outside of active time intervals or within muted time intervals",
             m.suppressed.clone(),
         );
         registry.register(
@@ -153,12 +153,12 @@ impl Metrics {
         );
         registry.register(
             "alertmanager_nflog_queries",
-            "Number of notification log queries were received.",
+            "Number of notification log queries were received",
             m.nflog_queries.clone(),
         );
         registry.register(
             "alertmanager_nflog_query_errors",
-            "Number notification log received queries that failed.",
+            "Number notification log received queries that failed",
             m.nflog_query_errors.clone(),
         );
         m

@@ -31,12 +31,12 @@ impl LimitMetrics {
         let m = LimitMetrics::default();
         registry.register(
             "alertmanager_http_requests_in_flight",
-            "Current number of HTTP requests being processed.",
+            "Current number of HTTP requests being processed",
             m.in_flight.clone(),
         );
         registry.register(
             "alertmanager_http_concurrency_limit_exceeded",
-            "Total number of times an HTTP request failed because the concurrency limit was reached.",
+            "Total number of times an HTTP request failed because the concurrency limit was reached",
             m.exceeded.clone(),
         );
         drop(m.in_flight.get_or_create(&get_labels()));

@@ -51,38 +51,38 @@ impl AppMetrics {
         registry.register(
             "alertmanager_build_info",
             "A metric with a constant '1' value labeled by version, revision, branch, goversion from which \
-             alertmanager was built, and the goos and goarch for the build.",
+             alertmanager was built, and the goos and goarch for the build",
             build_info,
         );
         registry.register(
             "alertmanager_config_hash",
-            "Hash of the currently loaded alertmanager configuration.",
+            "Hash of the currently loaded alertmanager configuration",
             m.config_hash.clone(),
         );
         registry.register(
             "alertmanager_config_last_reload_successful",
-            "Whether the last configuration reload attempt was successful.",
+            "Whether the last configuration reload attempt was successful",
             m.config_last_reload_successful.clone(),
         );
         registry.register(
             "alertmanager_config_last_reload_success_timestamp_seconds",
-            "Timestamp of the last successful configuration reload.",
+            "Timestamp of the last successful configuration reload",
             m.config_last_reload_success_timestamp_seconds.clone(),
         );
         registry.register(
             "alertmanager_cluster_enabled",
-            "Indicates whether the clustering is enabled or not.",
+            "Indicates whether the clustering is enabled or not",
             m.cluster_enabled.clone(),
         );
-        registry.register("alertmanager_receivers", "Number of configured receivers.", m.receivers.clone());
+        registry.register("alertmanager_receivers", "Number of configured receivers", m.receivers.clone());
         registry.register(
             "alertmanager_integrations",
-            "Number of configured integrations.",
+            "Number of configured integrations",
             m.integrations.clone(),
         );
         registry.register(
             "alertmanager_inhibition_rules",
-            "Number of configured inhibition rules.",
+            "Number of configured inhibition rules",
             m.inhibition_rules.clone(),
         );
         m
@@ -177,7 +177,7 @@ impl Collector for StateCollector {
         encode_by_state(
             &mut encoder,
             "alertmanager_alerts",
-            "How many alerts by state.",
+            "How many alerts by state",
             [
                 ("active", alerts.active),
                 ("suppressed", alerts.suppressed),
@@ -187,14 +187,14 @@ impl Collector for StateCollector {
         encode_by_state(
             &mut encoder,
             "alertmanager_marked_alerts",
-            "How many alerts by state are currently marked in the Alertmanager regardless of their expiry.",
+            "How many alerts by state are currently marked in the Alertmanager regardless of their expiry",
             [("active", active), ("suppressed", suppressed), ("unprocessed", unprocessed)],
         )?;
         let silences = self.silences.counts(now);
         encode_by_state(
             &mut encoder,
             "alertmanager_silences",
-            "How many silences by state.",
+            "How many silences by state",
             [("active", silences.active), ("expired", silences.expired), ("pending", silences.pending)],
         )
     }
