@@ -85,6 +85,14 @@ pub struct FanoutStage(pub Vec<Arc<dyn Stage>>);
 #[async_trait]
 impl Stage for FanoutStage {
     async fn exec(&self, cx: &mut StageCtx, alerts: Alerts) -> Result<Alerts, StageError> {
+        // One integration (the usual receiver): run it directly, without join_all's per-flush allocations.
+        if let [stage] = self.0.as_slice() {
+            let mut branch = cx.clone();
+            return match stage.exec(&mut branch, alerts.clone()).await {
+                Ok(_) => Ok(alerts),
+                Err(e) => Err(StageError::Multi(vec![e])),
+            };
+        }
         let runs = self.0.iter().map(|stage| {
             let mut branch = cx.clone();
             let alerts = alerts.clone();

@@ -53,6 +53,34 @@ pub async fn read_bounded(mut resp: reqwest::Response) -> Vec<u8> {
     out
 }
 
+/// How much of a successful response's body [`drain`] reads before giving the connection up.
+pub const MAX_DRAINED_BODY: usize = 64 * 1024;
+
+/// How long [`drain`] waits for a body that trickles in (upstream's drain is bounded by the flush deadline).
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and discards the body of a successful response in the background (upstream's `notify.Drain`), so its
+/// connection goes back to the pool: a body left unread closes the connection, and the next notification to the
+/// same receiver pays a new TCP (and TLS) handshake. Nothing is spawned when the body is known to be empty, and a
+/// body over [`MAX_DRAINED_BODY`] is dropped unread (its connection then closes).
+pub fn drain(mut resp: reqwest::Response) {
+    if resp.content_length() == Some(0) {
+        return;
+    }
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    handle.spawn(tokio::time::timeout(DRAIN_TIMEOUT, async move {
+        let mut read = 0usize;
+        while read <= MAX_DRAINED_BODY {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                _ => break,
+            }
+        }
+    }));
+}
+
 /// A failed exchange (connect, TLS, I/O): retryable, reason `other`. The message reads like Go's
 /// `Post "<redacted>": <cause>`.
 pub fn transport_error(err: reqwest::Error) -> NotifyError {

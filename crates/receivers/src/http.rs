@@ -106,9 +106,14 @@ pub enum HttpError {
 }
 
 /// A client for one integration: settings plus the reqwest client built from the TLS material last read.
+///
+/// The cache sits behind a plain mutex held only to compare and clone, never across an await: every send asks for
+/// the client, and with an async mutex the sends of a burst that found it taken (e.g. while the first send built
+/// the client) each parked and waited for a wake-up. Two sends that both find the cache stale may both build a
+/// client; the last one stays, which is harmless.
 pub struct HttpClient {
     settings: HttpClientSettings,
-    cache: tokio::sync::Mutex<Option<(TlsMaterial, reqwest::Client)>>,
+    cache: std::sync::Mutex<Option<(TlsMaterial, reqwest::Client)>>,
 }
 
 /// Only the (redacting) settings: reqwest's own `Debug` would show the proxy.
@@ -120,7 +125,7 @@ impl fmt::Debug for HttpClient {
 
 impl HttpClient {
     pub fn new(settings: HttpClientSettings) -> Self {
-        Self { settings, cache: tokio::sync::Mutex::new(None) }
+        Self { settings, cache: std::sync::Mutex::new(None) }
     }
 
     pub fn settings(&self) -> &HttpClientSettings {
@@ -130,15 +135,19 @@ impl HttpClient {
     /// The reqwest client, rebuilt when the TLS files changed since the last send.
     pub async fn client(&self) -> Result<reqwest::Client, HttpError> {
         let material = TlsMaterial::read(&self.settings.tls).await?;
-        let mut cache = self.cache.lock().await;
-        if let Some((cached, client)) = cache.as_ref() {
-            if *cached == material {
-                return Ok(client.clone());
-            }
+        let hit = self.cached().as_ref().filter(|(cached, _)| *cached == material).map(|(_, c)| c.clone());
+        if let Some(client) = hit {
+            return Ok(client);
         }
         let client = self.build(&material).await?;
-        *cache = Some((material, client.clone()));
+        *self.cached() = Some((material, client.clone()));
         Ok(client)
+    }
+
+    /// The cache; a panic while it was held cannot leave it half-written (it is replaced whole), so a poisoned
+    /// lock is used as is.
+    fn cached(&self) -> std::sync::MutexGuard<'_, Option<(TlsMaterial, reqwest::Client)>> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn build(&self, material: &TlsMaterial) -> Result<reqwest::Client, HttpError> {
@@ -165,9 +174,10 @@ impl HttpClient {
     }
 
     /// A POST to `url` with the configured authentication (credential files read now) and `timeout` if any.
+    /// `url` may be a [`reqwest::Url`] parsed once by the caller, which saves parsing it at every send.
     pub async fn post(
         &self,
-        url: &str,
+        url: impl reqwest::IntoUrl,
         timeout: Option<Duration>,
     ) -> Result<reqwest::RequestBuilder, HttpError> {
         let client = self.client().await?;

@@ -6,6 +6,7 @@ use crate::classify::{self, REDACTED};
 use crate::http::{HttpClient, HttpClientSettings, HttpError, SecretSource};
 use async_trait::async_trait;
 use reqwest::header::CONTENT_TYPE;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_model::duration::format_go_duration;
@@ -38,10 +39,22 @@ impl WebhookSettings {
     }
 }
 
+/// The parsed `url`: it may carry a token, so its `Debug` shows nothing of it.
+struct ParsedUrl(reqwest::Url);
+
+impl std::fmt::Debug for ParsedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
 /// One webhook integration.
 #[derive(Debug)]
 pub struct Webhook {
     url: SecretSource,
+    /// An inline `url` parsed once, so a send does not parse it again; `None` for `url_file` or a URL reqwest
+    /// rejects (the send then fails with reqwest's own error, as before).
+    parsed: Option<ParsedUrl>,
     send_resolved: bool,
     max_alerts: u64,
     timeout: Option<Duration>,
@@ -50,8 +63,15 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn new(s: WebhookSettings) -> Self {
+        let parsed = match &s.url {
+            SecretSource::Inline(u) => {
+                reqwest::Url::parse(u).ok().filter(reqwest::Url::has_host).map(ParsedUrl)
+            }
+            SecretSource::File(_) => None,
+        };
         Self {
             url: s.url,
+            parsed,
             send_resolved: s.send_resolved,
             max_alerts: s.max_alerts,
             timeout: s.timeout.filter(|t| !t.is_zero()),
@@ -59,22 +79,27 @@ impl Webhook {
         }
     }
 
-    async fn url(&self) -> Result<String, NotifyError> {
+    async fn url(&self) -> Result<Cow<'_, str>, NotifyError> {
         match &self.url {
-            SecretSource::Inline(u) => Ok(u.clone()),
+            SecretSource::Inline(u) => Ok(Cow::Borrowed(u)),
             // Upstream: `read url_file: <err>`, not retried.
-            SecretSource::File(path) => {
-                tokio::fs::read_to_string(path).await.map(|s| s.trim().to_owned()).map_err(|e| NotifyError {
+            SecretSource::File(path) => tokio::fs::read_to_string(path)
+                .await
+                .map(|s| Cow::Owned(s.trim().to_owned()))
+                .map_err(|e| NotifyError {
                     retry: Retry::No,
                     reason: FailureReason::Other,
                     message: format!("read url_file: open {}: {e}", path.display()),
-                })
-            }
+                }),
         }
     }
 
     async fn post(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
-        let req = self.client.post(url, None).await.map_err(prepare_error)?;
+        let req = match (&self.parsed, &self.url) {
+            (Some(parsed), SecretSource::Inline(_)) => self.client.post(parsed.0.clone(), None).await,
+            _ => self.client.post(url, None).await,
+        }
+        .map_err(prepare_error)?;
         let resp = req
             .header(CONTENT_TYPE, "application/json")
             .body(body)
@@ -82,7 +107,11 @@ impl Webhook {
             .await
             .map_err(classify::transport_error)?;
         let status = resp.status().as_u16();
-        let body = if resp.status().is_success() { Vec::new() } else { classify::read_bounded(resp).await };
+        if resp.status().is_success() {
+            classify::drain(resp);
+            return Ok(());
+        }
+        let body = classify::read_bounded(resp).await;
         classify::check_status(status, &body)
     }
 }
