@@ -10,7 +10,7 @@
 //! across an `.await` (the store has no async method at all).
 //!
 //! Memory: at 100k alerts the map slots are a tenth of the store, so a slot is 24 bytes: the fingerprint, the
-//! alert pointer and a packed marker ([`Meta`]); the full marker of a silenced, inhibited or muted alert lives in
+//! alert pointer and a packed marker (`Meta`); the full marker of a silenced, inhibited or muted alert lives in
 //! a small side map of its shard. The fingerprint stays in the slot although it could be recomputed from the
 //! labels: `GET /api/v2/alerts` needs it for every alert, and recomputing it there cost ~15% of the request.
 
