@@ -302,7 +302,15 @@ async fn fire(prom_bin: &std::path::Path, prefix: &str, tag: &str) -> Fired {
     assert_eq!(body["alerts"][0]["labels"], alert["labels"], "{body}");
     assert_eq!(body["alerts"][0]["annotations"], alert["annotations"], "{body}");
     assert_eq!(body["alerts"][0]["generatorURL"], generator.as_str(), "{body}");
-    assert_eq!(body["alerts"][0]["startsAt"], alert["startsAt"], "{body}");
+    // The API renders milliseconds (`…56.610Z`), the webhook Go's RFC3339Nano (`…56.61Z`): compare the instants.
+    let millis = |v: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_default()).map(|t| t.timestamp_millis())
+    };
+    assert_eq!(
+        millis(&body["alerts"][0]["startsAt"]).expect("webhook startsAt"),
+        millis(&alert["startsAt"]).expect("API startsAt"),
+        "{body}"
+    );
 
     // Prometheus re-sends the firing alert every second: still one notification after two more group intervals.
     let reqs = sink.wait_for(2, Duration::from_millis(2500)).await;
