@@ -14,7 +14,7 @@ run: build
 
 ## The whole suite: formatting, lints, unit, API and black-box tests.
 test: lint
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --all-targets --no-fail-fast
 
 lint:
 	$(CARGO) fmt --all -- --check
