@@ -123,13 +123,24 @@ impl Stage for DedupStage {
     }
 }
 
+/// Makes the notification log durable. Set-notifies awaits it after logging, so a node killed right after a send
+/// does not send the same notification again when it restarts (Alertmanager loses up to 15 minutes of nflog).
+/// The app backs it with the storage's group commit; without storage nothing is awaited.
+#[async_trait]
+pub trait NflogSync: Send + Sync + std::fmt::Debug {
+    /// Returns once everything logged before the call is on disk.
+    async fn sync(&self) -> Result<(), String>;
+}
+
 /// Logs a successful notification: firing and resolved hashes at the clock's now, kept for
-/// `min(retention, 2 × repeat_interval)`; the log's change hook broadcasts it to the cluster.
+/// `min(retention, 2 × repeat_interval)`; the log's change hook broadcasts it to the cluster and queues it for
+/// disk, and the stage then waits for that write ([`NflogSync`]).
 #[derive(Debug)]
 pub struct SetNotifiesStage {
     nflog: Arc<NotificationLog>,
     receiver: Receiver,
     clock: SharedClock,
+    sync: Option<Arc<dyn NflogSync>>,
 }
 
 impl SetNotifiesStage {
@@ -139,7 +150,13 @@ impl SetNotifiesStage {
         integration: &Integration,
         clock: SharedClock,
     ) -> Self {
-        Self { nflog, receiver: integration.nflog_receiver(receiver_name), clock }
+        Self { nflog, receiver: integration.nflog_receiver(receiver_name), clock, sync: None }
+    }
+
+    /// Waits for `sync` after every logged notification.
+    pub fn with_sync(mut self, sync: Option<Arc<dyn NflogSync>>) -> Self {
+        self.sync = sync;
+        self
     }
 }
 
@@ -155,6 +172,13 @@ impl Stage for SetNotifiesStage {
             expiry,
             self.clock.now(),
         );
+        if let Some(sync) = &self.sync {
+            // The notification went out: a disk error must not fail the flush (that would send it again), but
+            // the operator must know that a restart may repeat it.
+            if let Err(err) = sync.sync().await {
+                tracing::error!(%err, group_key = %cx.notify.group_key, "Notification log entry not persisted");
+            }
+        }
         Ok(alerts)
     }
 }

@@ -33,6 +33,8 @@ pub struct PipelineDeps {
     pub peer_timeout: Duration,
     pub jitter: Arc<dyn Jitter>,
     pub metrics: Arc<Metrics>,
+    /// Durability of the notification log (the app's storage); `None` keeps it in memory only.
+    pub nflog_sync: Option<Arc<dyn crate::dedup::NflogSync>>,
 }
 
 fn stage(s: impl Stage + 'static) -> Arc<dyn Stage> {
@@ -70,7 +72,10 @@ pub fn receiver_pipeline(receiver: &str, integrations: &[Integration], d: &Pipel
 fn integration_pipeline(receiver: &str, i: &Integration, d: &PipelineDeps) -> MultiStage {
     let send = MultiStage(vec![
         stage(RetryStage::new(receiver, i.clone(), d.jitter.clone(), d.metrics.clone())),
-        stage(SetNotifiesStage::new(d.nflog.clone(), receiver, i, d.clock.clone())),
+        stage(
+            SetNotifiesStage::new(d.nflog.clone(), receiver, i, d.clock.clone())
+                .with_sync(d.nflog_sync.clone()),
+        ),
     ]);
     MultiStage(vec![
         stage(WaitStage::new(Arc::clone(&d.peer), d.peer_timeout)),

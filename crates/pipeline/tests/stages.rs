@@ -150,3 +150,46 @@ receivers:
     assert_eq!(route.receivers(&labels), vec!["b", "c"]);
     assert_eq!(route.routes[0].group_key(&labels), "{}/{team=\"b\"}:{alertname=\"X\", team=\"b\"}");
 }
+
+/// Records, at each sync, how many notification-log entries existed: set-notifies must log first, then wait.
+#[derive(Debug, Default)]
+struct RecordingSync {
+    nflog: std::sync::OnceLock<Arc<tocsin_state::nflog::NotificationLog>>,
+    seen: parking_lot::Mutex<Vec<usize>>,
+    fail: bool,
+}
+
+#[async_trait::async_trait]
+impl tocsin_pipeline::dedup::NflogSync for RecordingSync {
+    async fn sync(&self) -> Result<(), String> {
+        let entries = self.nflog.get().map(|n| n.len()).unwrap_or(0);
+        self.seen.lock().push(entries);
+        if self.fail {
+            Err("disk full".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn set_notifies_waits_for_the_durable_write_after_logging() {
+    use tocsin_pipeline::dedup::SetNotifiesStage;
+    for fail in [false, true] {
+        let nflog = Arc::new(tocsin_state::nflog::NotificationLog::new(Duration::from_secs(3600)));
+        let sync = Arc::new(RecordingSync { fail, ..RecordingSync::default() });
+        sync.nflog.set(nflog.clone()).expect("set once");
+        let n = RecordingNotifier::new(true);
+        let integration = Integration::new("webhook", 0, n);
+        let clock: tocsin_model::clock::SharedClock = Arc::new(tocsin_model::clock::ManualClock::new(
+            Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(),
+        ));
+        let stage = SetNotifiesStage::new(nflog.clone(), "team", &integration, clock)
+            .with_sync(Some(sync.clone() as Arc<dyn tocsin_pipeline::dedup::NflogSync>));
+        let mut c = cx(Duration::from_secs(10));
+        // A failed durable write is reported, not turned into a failed flush (the notification went out).
+        let out = stage.exec(&mut c, alerts()).await.expect("set-notifies succeeds");
+        assert_eq!(out.len(), 1);
+        assert_eq!(*sync.seen.lock(), vec![1], "one sync, after the entry was logged (fail={fail})");
+    }
+}

@@ -91,6 +91,7 @@ impl Harness {
             peer_timeout: secs(15),
             jitter: Arc::new(SeededJitter::new(s.jitter_seed)),
             metrics: Arc::new(Metrics::unregistered()),
+            nflog_sync: None,
         };
         let mut h = Harness {
             clock,

@@ -168,6 +168,7 @@ impl App {
             // Seeded per process, so the nodes of a cluster do not retry in lockstep.
             jitter: Arc::new(SeededJitter::new(uuid::Uuid::new_v4().as_u64_pair().0)),
             metrics: pipeline_metrics,
+            nflog_sync: Some(Arc::new(NflogStorageSync(storage.nflog().clone()))),
         }));
         // Built from the initial config now and rebuilt on every successful reload.
         reloader
@@ -333,5 +334,16 @@ fn version_info() -> VersionInfo {
         go_version: BUILD.compiler.to_owned(),
         revision: BUILD.revision.to_owned(),
         version: BUILD.version.to_owned(),
+    }
+}
+
+/// Set-notifies waits for the storage's group commit, so an acknowledged send survives `kill -9`.
+#[derive(Debug)]
+struct NflogStorageSync(tocsin_state::storage::DurableNflog);
+
+#[async_trait::async_trait]
+impl tocsin_pipeline::dedup::NflogSync for NflogStorageSync {
+    async fn sync(&self) -> Result<(), String> {
+        self.0.sync().await.map_err(|e| e.to_string())
     }
 }

@@ -44,6 +44,8 @@ pub struct NotifyDeps {
     pub external_url: String,
     pub jitter: Arc<dyn Jitter>,
     pub metrics: Arc<Metrics>,
+    /// The storage's group commit for the notification log.
+    pub nflog_sync: Option<Arc<dyn tocsin_pipeline::dedup::NflogSync>>,
 }
 
 /// One generation of the pipeline (one configuration).
@@ -117,6 +119,7 @@ impl LivePipeline {
             peer_timeout: d.peer_timeout,
             jitter: Arc::clone(&d.jitter),
             metrics: Arc::clone(&d.metrics),
+            nflog_sync: d.nflog_sync.clone(),
         };
         let pipelines = build_pipelines(&receivers, &pipeline_deps);
         let dispatcher = Dispatcher::start(
