@@ -103,17 +103,8 @@ fn common<'a>(mut sets: impl Iterator<Item = &'a LabelSet>) -> LabelSet {
     out
 }
 
-/// Go's `regexp.QuoteMeta`, which upstream applies to the receiver name (a quirk receivers now rely on).
-pub fn quote_meta(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if r"\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `regexp.QuoteMeta` of the receiver name (upstream's quirk), shared with the template data.
+pub use tocsin_template::quote_meta;
 
 #[cfg(test)]
 mod tests {
