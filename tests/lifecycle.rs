@@ -304,3 +304,24 @@ async fn sigterm_snapshots_storage_and_a_restart_keeps_silences() {
     assert_eq!(got["comment"], "survives a restart", "{body}");
     assert_eq!(got["matchers"][0]["value"], "Kept", "{body}");
 }
+
+#[tokio::test]
+async fn a_second_node_on_the_same_storage_path_exits_1_naming_the_lock() {
+    let first = NodeBuilder::new(bin()).config(GOOD).start().expect("start");
+    let data = first.dir().join("data");
+    let cfg = first.dir().join("second.yml");
+    std::fs::write(&cfg, GOOD).expect("write");
+    let (code, stderr) = run_to_exit(&[
+        format!("--config.file={}", cfg.display()),
+        format!("--storage.path={}", data.display()),
+        "--web.listen-address=127.0.0.1:0".to_owned(),
+        "--cluster.listen-address=".to_owned(),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("msg=\"Unable to open storage\""), "{stderr}");
+    let lock = data.join("tocsin.lock");
+    assert!(stderr.contains(&format!("lock file {} is held by pid {}", lock.display(), first.pid())), "{stderr}");
+    // The first node is untouched and still serves.
+    let (status, _) = get(&first, "/-/healthy").await;
+    assert_eq!(status, 200, "{}", first.log());
+}

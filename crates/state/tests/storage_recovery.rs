@@ -330,3 +330,22 @@ async fn durable_nflog_and_close() {
         }]
     );
 }
+
+#[test]
+fn a_second_process_on_the_same_path_is_refused_until_the_first_is_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _g = rt.enter();
+    let first = open(tmp.path());
+    // flock locks belong to open file descriptions, so a second open in this process conflicts like another
+    // process would.
+    let err = open_with(tmp.path(), t0(), 0).err().expect("second open must fail");
+    let lock = tmp.path().join(tocsin_state::storage::LOCK_FILE);
+    assert!(matches!(err, StorageError::Locked { lock: ref l, .. } if l == &lock), "{err:?}");
+    let msg = err.to_string();
+    let pid = std::process::id();
+    assert!(msg.contains(&format!("is in use by another process (lock file {} is held by pid {pid})", lock.display())), "{msg}");
+    assert!(msg.ends_with("give each tocsin its own --storage.path"), "{msg}");
+    drop(first);
+    open(tmp.path());
+}

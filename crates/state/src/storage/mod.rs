@@ -23,7 +23,7 @@ mod store;
 
 pub use durable::{DurableError, DurableNflog, DurableSilences};
 pub use log::{DurableLog, LogStats, SnapshotInfo};
-pub use store::{MaintenanceReport, Storage, StorageOptions};
+pub use store::{MaintenanceReport, Storage, StorageOptions, LOCK_FILE};
 
 use std::path::PathBuf;
 
@@ -33,6 +33,9 @@ pub enum StorageError {
     /// `--storage.path` cannot be created or written.
     #[error("storage path {} is not usable: {reason}", .path.display())]
     Unwritable { path: PathBuf, reason: String },
+    /// Another process holds the storage lock: two writers would interleave records and corrupt the logs.
+    #[error("storage path {} is in use by another process (lock file {} is held{holder}); give each tocsin its own --storage.path", .path.display(), .lock.display())]
+    Locked { path: PathBuf, lock: PathBuf, holder: String },
     #[error("cannot {op} {}: {reason}", .path.display())]
     Io { op: &'static str, path: PathBuf, reason: String },
     /// A snapshot failed verification; start-up stops rather than lose state silently.

@@ -47,6 +47,8 @@ pub struct Storage {
     silences: DurableSilences,
     nflog: DurableNflog,
     clock: SharedClock,
+    /// Held, never read: dropping it (with the storage) releases the directory lock.
+    _lock: std::fs::File,
 }
 
 const SILENCES: Kind<MeshSilence> = Kind {
@@ -64,6 +66,33 @@ const NFLOG: Kind<MeshEntry> = Kind {
     encode: encode_entry,
     key: |m| state_key(&m.entry.group_key, &m.entry.receiver),
 };
+
+/// The lock file's name inside `--storage.path`.
+pub const LOCK_FILE: &str = "tocsin.lock";
+
+/// Takes the exclusive lock on `path`, so a second tocsin (or a typo'd unit file starting two) cannot append to
+/// the same logs. An advisory `flock`: the kernel drops it when the process dies, even by `kill -9`, so a crash
+/// never leaves a stale lock behind. The file holds the owner's PID, for the error the next process prints.
+fn lock_dir(path: &Path) -> Result<std::fs::File, StorageError> {
+    let lock = path.join(LOCK_FILE);
+    let io = |e: std::io::Error| StorageError::Io { op: "lock", path: lock.clone(), reason: e.to_string() };
+    let mut file =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock).map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&lock)
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .map(|pid| format!(" by pid {pid}"))
+                .unwrap_or_default();
+            return Err(StorageError::Locked { path: path.to_path_buf(), lock, holder });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    file.set_len(0).and_then(|()| writeln!(file, "{}", std::process::id())).map_err(io)?;
+    Ok(file)
+}
 
 /// Creates `path` if missing and proves it writable, so a bad `--storage.path` fails at start with its name.
 fn prepare_dir(path: &Path) -> Result<(), StorageError> {
@@ -113,6 +142,7 @@ impl Storage {
     ) -> Result<Self, StorageError> {
         let dir = opts.path.as_path();
         prepare_dir(dir)?;
+        let lock = lock_dir(dir)?;
         let now = clock.now();
         // The two kinds are independent files and stores: recover them on two threads, and merge the nflog's
         // chunks into its store on a third while the next chunk is decoded (start-up time is decoding and
@@ -171,6 +201,7 @@ impl Storage {
             silences: DurableSilences { silences, log: sil_log },
             nflog: DurableNflog { nflog, log: nfl_log },
             clock,
+            _lock: lock,
         })
     }
 
