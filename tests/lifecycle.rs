@@ -320,7 +320,10 @@ async fn a_second_node_on_the_same_storage_path_exits_1_naming_the_lock() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("msg=\"Unable to open storage\""), "{stderr}");
     let lock = data.join("tocsin.lock");
-    assert!(stderr.contains(&format!("lock file {} is held by pid {}", lock.display(), first.pid())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("lock file {} is held by pid {}", lock.display(), first.pid())),
+        "{stderr}"
+    );
     // The first node is untouched and still serves.
     let (status, _) = get(&first, "/-/healthy").await;
     assert_eq!(status, 200, "{}", first.log());

@@ -344,7 +344,13 @@ fn a_second_process_on_the_same_path_is_refused_until_the_first_is_gone() {
     assert!(matches!(err, StorageError::Locked { lock: ref l, .. } if l == &lock), "{err:?}");
     let msg = err.to_string();
     let pid = std::process::id();
-    assert!(msg.contains(&format!("is in use by another process (lock file {} is held by pid {pid})", lock.display())), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "is in use by another process (lock file {} is held by pid {pid})",
+            lock.display()
+        )),
+        "{msg}"
+    );
     assert!(msg.ends_with("give each tocsin its own --storage.path"), "{msg}");
     drop(first);
     open(tmp.path());

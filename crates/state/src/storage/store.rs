@@ -76,8 +76,13 @@ pub const LOCK_FILE: &str = "tocsin.lock";
 fn lock_dir(path: &Path) -> Result<std::fs::File, StorageError> {
     let lock = path.join(LOCK_FILE);
     let io = |e: std::io::Error| StorageError::Io { op: "lock", path: lock.clone(), reason: e.to_string() };
-    let mut file =
-        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock).map_err(io)?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(io)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
