@@ -355,3 +355,51 @@ fn a_second_process_on_the_same_path_is_refused_until_the_first_is_gone() {
     drop(first);
     open(tmp.path());
 }
+
+/// Bit rot inside the log (not a torn tail): the damaged record is skipped, every record after it is kept,
+/// the original file is kept as `.damaged`, and later appends land after the last good record.
+#[tokio::test]
+async fn damage_inside_the_log_skips_one_record_and_keeps_the_rest() {
+    capture_warnings();
+    let tmp = tempfile::tempdir().unwrap();
+    let env = open(tmp.path());
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(env.storage.silences().set(post(i)).await.unwrap());
+    }
+    let all = silences_sorted(&env.silences);
+    crash(env).await;
+    let log_path = tmp.path().join("silences.log");
+    let log = std::fs::read(&log_path).unwrap();
+    let frames = log_frames(&log);
+    assert_eq!(frames.len(), 5);
+    let (start, end) = frames[1];
+    // A flipped payload byte, a flipped CRC byte, a flipped length byte (too long and too short).
+    for (name, at) in
+        [("payload", (start + end) / 2), ("crc", start + 5), ("len", start), ("len-lo", start + 1)]
+    {
+        let case = tempfile::tempdir().unwrap();
+        copy_dir(tmp.path(), case.path());
+        let mut bad = log.clone();
+        bad[at] ^= 0x40;
+        let case_log = case.path().join("silences.log");
+        std::fs::write(&case_log, &bad).unwrap();
+        let env = open_with(case.path(), t0(), 0).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want: Vec<_> = all.iter().filter(|m| m.silence.id != ids[1]).cloned().collect();
+        assert_eq!(silences_sorted(&env.silences), want, "{name}");
+        assert_eq!(std::fs::read(case.path().join("silences.log.damaged")).unwrap(), bad, "{name}");
+        let file = format!("file={} ", case_log.display());
+        let logged = WARNINGS.lock().unwrap().iter().any(|w| {
+            w.contains("skipping damaged bytes inside the log")
+                && w.contains(&file)
+                && w.contains(&format!("offset={start} "))
+        });
+        assert!(logged, "{name}: no error naming the file and offset {start}");
+        // Appends continue after the last good record and survive the next crash.
+        let extra = env.storage.silences().set(post(9)).await.unwrap();
+        crash(env).await;
+        let env = open_with(case.path(), t0(), 0).unwrap();
+        assert!(env.silences.get(&extra).is_some(), "{name}");
+        assert_eq!(silences_sorted(&env.silences).len(), 5, "{name}");
+    }
+}

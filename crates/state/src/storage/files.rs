@@ -90,6 +90,9 @@ pub(crate) struct Parsed {
     pub(crate) good_len: usize,
     /// A log's bad tail: offset of the first bad frame and why it is bad.
     pub(crate) torn: Option<(usize, String)>,
+    /// Damaged byte ranges *inside* a log, each followed by good records (bit rot, a bad sector), and why the
+    /// first frame there was bad. The records after them are kept: they were acknowledged.
+    pub(crate) damaged: Vec<(Range<usize>, String)>,
 }
 
 impl Parsed {
@@ -115,31 +118,66 @@ fn check_header(bytes: &[u8], magic: &[u8; 8], len: usize) -> Result<u64, (usize
     Ok(u64_at(bytes, 8))
 }
 
+/// The frame at `pos`: its payload range, or why it is bad.
+fn frame_at(bytes: &[u8], pos: usize) -> Result<Range<usize>, String> {
+    if bytes.len() - pos < FRAME_HEADER_LEN {
+        return Err("incomplete frame header".to_owned());
+    }
+    let len = u32_at(bytes, pos) as usize;
+    if len == 0 || len > MAX_RECORD_LEN {
+        return Err(format!("invalid record length {len}"));
+    }
+    let body = pos + FRAME_HEADER_LEN;
+    if bytes.len() - body < len {
+        let have = bytes.len() - body;
+        return Err(format!("incomplete record: {have} of {len} bytes"));
+    }
+    let want = u32_at(bytes, pos + 4);
+    if Crc32::new().update(&bytes[pos..pos + 4]).update(&bytes[body..body + len]).finish() != want {
+        return Err("record checksum mismatch".to_owned());
+    }
+    Ok(body..body + len)
+}
+
 /// Walks frames from `start`; stops at the end or at the first bad frame.
 fn walk_frames(bytes: &[u8], start: usize) -> (Vec<Range<usize>>, usize, Option<(usize, String)>) {
     let mut frames = Vec::new();
     let mut pos = start;
     while pos < bytes.len() {
-        if bytes.len() - pos < FRAME_HEADER_LEN {
-            return (frames, pos, Some((pos, "incomplete frame header".to_owned())));
+        match frame_at(bytes, pos) {
+            Ok(r) => {
+                pos = r.end;
+                frames.push(r);
+            }
+            Err(reason) => return (frames, pos, Some((pos, reason))),
         }
-        let len = u32_at(bytes, pos) as usize;
-        if len == 0 || len > MAX_RECORD_LEN {
-            return (frames, pos, Some((pos, format!("invalid record length {len}"))));
-        }
-        let body = pos + FRAME_HEADER_LEN;
-        if bytes.len() - body < len {
-            let have = bytes.len() - body;
-            return (frames, pos, Some((pos, format!("incomplete record: {have} of {len} bytes"))));
-        }
-        let want = u32_at(bytes, pos + 4);
-        if Crc32::new().update(&bytes[pos..pos + 4]).update(&bytes[body..body + len]).finish() != want {
-            return (frames, pos, Some((pos, "record checksum mismatch".to_owned())));
-        }
-        frames.push(body..body + len);
-        pos = body + len;
     }
     (frames, pos, None)
+}
+
+/// After a bad frame at `bad`: the offset of the next good frame, if any. A record's CRC covers its length, so
+/// a false match in damaged bytes is a 1-in-2^32 event per offset; garbage lengths are rejected before hashing.
+fn resync(bytes: &[u8], bad: usize) -> Option<usize> {
+    (bad + 1..bytes.len().saturating_sub(FRAME_HEADER_LEN)).find(|&p| frame_at(bytes, p).is_ok())
+}
+
+/// Walks a log's frames; a bad frame followed by good ones is damage to skip, one at the end is a torn tail.
+fn walk_log(
+    bytes: &[u8],
+) -> (Vec<Range<usize>>, usize, Option<(usize, String)>, Vec<(Range<usize>, String)>) {
+    let (mut frames, mut good_len, mut torn) = walk_frames(bytes, LOG_HEADER_LEN);
+    let mut damaged = Vec::new();
+    while let Some((bad, reason)) = torn.take() {
+        let Some(next) = resync(bytes, bad) else {
+            torn = Some((bad, reason));
+            break;
+        };
+        damaged.push((bad..next, reason));
+        let (more, len, rest) = walk_frames(bytes, next);
+        frames.extend(more);
+        (good_len, torn) = (len, rest);
+    }
+    (frames, good_len, torn, damaged)
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
@@ -168,17 +206,18 @@ pub(crate) fn read_snapshot(path: &Path) -> Result<Option<Parsed>, StorageError>
         let reason = format!("header promises {count} records, file holds {}", frames.len());
         return Err(corrupt((good_len, reason)));
     }
-    Ok(Some(Parsed { bytes, generation, frames, good_len, torn: None }))
+    Ok(Some(Parsed { bytes, generation, frames, good_len, torn: None, damaged: Vec::new() }))
 }
 
-/// Reads a log: a bad header is [`StorageError::CorruptLog`]; a bad frame ends the log (reported in `torn`).
+/// Reads a log: a bad header is [`StorageError::CorruptLog`]; a bad frame at the end is a torn tail (`torn`),
+/// one followed by good frames is skipped (`damaged`).
 pub(crate) fn scan_log(path: &Path) -> Result<Option<Parsed>, StorageError> {
     let Some(bytes) = read_optional(path)? else { return Ok(None) };
     let generation = check_header(&bytes, &LOG_MAGIC, LOG_HEADER_LEN).map_err(|(offset, reason)| {
         StorageError::CorruptLog { path: path.to_path_buf(), offset: offset as u64, reason }
     })?;
-    let (frames, good_len, torn) = walk_frames(&bytes, LOG_HEADER_LEN);
-    Ok(Some(Parsed { bytes, generation, frames, good_len, torn }))
+    let (frames, good_len, torn, damaged) = walk_log(&bytes);
+    Ok(Some(Parsed { bytes, generation, frames, good_len, torn, damaged }))
 }
 
 /// Makes a rename or creation in `dir` durable.

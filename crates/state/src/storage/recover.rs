@@ -139,6 +139,13 @@ pub(crate) fn recover<T>(
                 tracing::warn!(file = %log_path.display(), generation = log.generation, snapshot_generation = ?snap_generation,
                     "the snapshot this log continues is missing; replaying the log alone");
             }
+            if !log.damaged.is_empty() {
+                keep_damaged_copy(&log_path, &log.bytes);
+            }
+            for (range, reason) in &log.damaged {
+                tracing::error!(file = %log_path.display(), offset = range.start, damaged_bytes = range.len(), %reason,
+                    "skipping damaged bytes inside the log; the records after them are kept, a copy of the file is kept as <file>.damaged");
+            }
             if let Some((offset, reason)) = &log.torn {
                 let dropped = log.bytes.len() - log.good_len;
                 tracing::warn!(file = %log_path.display(), offset, dropped_bytes = dropped, %reason,
@@ -150,6 +157,16 @@ pub(crate) fn recover<T>(
         None => (base, files::create_log(dir, kind.name, base)?, files::LOG_HEADER_LEN as u64),
     };
     Ok(Recovered { generation, file, len, imported: 0 })
+}
+
+/// Keeps the damaged log as `<log>.damaged` for a post-mortem, since the next compaction replaces the log.
+/// Best effort: failing to copy must not stop a start-up that can otherwise go on.
+fn keep_damaged_copy(log_path: &Path, bytes: &[u8]) {
+    let mut name = log_path.as_os_str().to_owned();
+    name.push(".damaged");
+    if let Err(err) = std::fs::write(&name, bytes) {
+        tracing::warn!(file = %log_path.display(), %err, "cannot keep a copy of the damaged log");
+    }
 }
 
 /// Reads Alertmanager's varint-length-delimited snapshot `path` (keeping it untouched).
