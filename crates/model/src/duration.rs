@@ -86,7 +86,7 @@ pub fn format_prom_duration(d: Duration) -> String {
     let mut out = String::new();
     for (i, (unit, mult)) in PROM_UNITS.iter().enumerate() {
         let exact_only = i < 2;
-        if exact_only && ms % mult != 0 {
+        if exact_only && !ms.is_multiple_of(*mult) {
             continue;
         }
         let v = ms / mult;

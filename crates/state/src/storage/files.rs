@@ -161,10 +161,11 @@ fn resync(bytes: &[u8], bad: usize) -> Option<usize> {
     (bad + 1..bytes.len().saturating_sub(FRAME_HEADER_LEN)).find(|&p| frame_at(bytes, p).is_ok())
 }
 
+/// A log's good frames, where they end, its torn tail and its damaged ranges (see [`Parsed`]).
+type LogWalk = (Vec<Range<usize>>, usize, Option<(usize, String)>, Vec<(Range<usize>, String)>);
+
 /// Walks a log's frames; a bad frame followed by good ones is damage to skip, one at the end is a torn tail.
-fn walk_log(
-    bytes: &[u8],
-) -> (Vec<Range<usize>>, usize, Option<(usize, String)>, Vec<(Range<usize>, String)>) {
+fn walk_log(bytes: &[u8]) -> LogWalk {
     let (mut frames, mut good_len, mut torn) = walk_frames(bytes, LOG_HEADER_LEN);
     let mut damaged = Vec::new();
     while let Some((bad, reason)) = torn.take() {
