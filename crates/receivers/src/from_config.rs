@@ -2,10 +2,12 @@
 //! `alertmanager.yml` spells things (paths are already resolved against the config file's directory).
 
 use crate::http::{Auth, HttpClientSettings, SecretSource};
+use crate::oauth2::OAuth2Settings;
 use crate::tls::{PemSource, TlsSettings, TlsVersion};
 use crate::webhook::WebhookSettings;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use tocsin_config::{HttpClientConfig, Secret, TlsConfig, WebhookConfig};
+use tocsin_config::{HttpClientConfig, OAuth2, Secret, TlsConfig, Url, WebhookConfig};
 
 fn secret(inline: &Secret, file: &str) -> Option<SecretSource> {
     if !file.is_empty() {
@@ -64,17 +66,51 @@ impl HttpClientSettings {
         } else if let Some(creds) = secret(&c.bearer_token, &c.bearer_token_file) {
             // Normally already folded into `authorization` by the config crate; kept for configs built in code.
             Auth::Authorization { kind: "Bearer".to_owned(), credentials: Some(creds) }
-        } else if c.oauth2.is_some() {
-            Auth::Unsupported("oauth2")
+        } else if let Some(o) = &c.oauth2 {
+            Auth::OAuth2(Box::new(OAuth2Settings::from_config(o)))
         } else {
             Auth::None
         };
         HttpClientSettings {
             auth,
             tls: TlsSettings::from_config(&c.tls_config),
-            proxy_url: c.proxy_url.as_ref().map(|u| SecretSource::Inline(u.as_str().to_owned())),
+            proxy_url: proxy_url(&c.proxy_url),
+            no_proxy: c.no_proxy.clone(),
+            proxy_from_environment: c.proxy_from_environment,
+            proxy_connect_header: connect_header(&c.proxy_connect_header),
             follow_redirects: c.follow_redirects,
             enable_http2: c.enable_http2,
+        }
+    }
+}
+
+fn proxy_url(u: &Option<Url>) -> Option<SecretSource> {
+    u.as_ref().map(|u| SecretSource::Inline(u.as_str().to_owned()))
+}
+
+fn connect_header(h: &BTreeMap<String, Vec<Secret>>) -> BTreeMap<String, Vec<SecretSource>> {
+    h.iter()
+        .map(|(k, vs)| (k.clone(), vs.iter().map(|v| SecretSource::Inline(v.expose().to_owned())).collect()))
+        .collect()
+}
+
+impl OAuth2Settings {
+    pub fn from_config(o: &OAuth2) -> Self {
+        OAuth2Settings {
+            client_id: o.client_id.clone(),
+            client_secret: secret(&o.client_secret, &o.client_secret_file)
+                .unwrap_or_else(|| SecretSource::Inline(String::new())),
+            scopes: o.scopes.clone(),
+            token_url: o.token_url.clone(),
+            endpoint_params: o.endpoint_params.clone(),
+            http: HttpClientSettings {
+                tls: TlsSettings::from_config(&o.tls_config),
+                proxy_url: proxy_url(&o.proxy_url),
+                no_proxy: o.no_proxy.clone(),
+                proxy_from_environment: o.proxy_from_environment,
+                proxy_connect_header: connect_header(&o.proxy_connect_header),
+                ..OAuth2Settings::token_client_defaults()
+            },
         }
     }
 }
