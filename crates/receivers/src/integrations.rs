@@ -4,6 +4,8 @@
 use crate::dingtalk::DingTalk;
 use crate::email::{Email, EmailSettings};
 use crate::feishu::Feishu;
+use crate::jira::Jira;
+use crate::sns::Sns;
 use crate::unimplemented::Unimplemented;
 use crate::webhook::{Webhook, WebhookSettings};
 use crate::wecom::Wecom;
@@ -52,6 +54,8 @@ pub fn build(receiver: &Receiver, template: &Arc<Template>, clock: &SharedClock)
                 IntegrationRef::Feishu(c) => {
                     Arc::new(Feishu::from_config(c, template.clone(), clock.clone()))
                 }
+                IntegrationRef::Sns(c) => Arc::new(Sns::from_config(c, template.clone(), clock.clone())),
+                IntegrationRef::Jira(c) => Arc::new(Jira::from_config(c, template.clone())),
                 other => Arc::new(Unimplemented::new(other.type_name(), other.send_resolved())),
             };
             Integration { kind: i.type_name(), index: i.index, notifier }
