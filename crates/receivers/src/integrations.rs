@@ -2,12 +2,20 @@
 //! config struct, its module here, this match, and its conformance test.
 
 use crate::dingtalk::DingTalk;
+use crate::discord::Discord;
 use crate::email::{Email, EmailSettings};
 use crate::feishu::Feishu;
 use crate::jira::Jira;
+use crate::msteams::MsTeams;
+use crate::msteamsv2::MsTeamsV2;
+use crate::pushover::Pushover;
+use crate::slack::Slack;
 use crate::sns::Sns;
+use crate::telegram::Telegram;
 use crate::unimplemented::Unimplemented;
+use crate::webex::Webex;
 use crate::webhook::{Webhook, WebhookSettings};
+use crate::wechat::Wechat;
 use crate::wecom::Wecom;
 use std::sync::Arc;
 use tocsin_config::{IntegrationRef, Receiver};
@@ -56,6 +64,14 @@ pub fn build(receiver: &Receiver, template: &Arc<Template>, clock: &SharedClock)
                 }
                 IntegrationRef::Sns(c) => Arc::new(Sns::from_config(c, template.clone(), clock.clone())),
                 IntegrationRef::Jira(c) => Arc::new(Jira::from_config(c, template.clone())),
+                IntegrationRef::Slack(c) => Arc::new(Slack::from_config(c, template.clone())),
+                IntegrationRef::Discord(c) => Arc::new(Discord::from_config(c, template.clone())),
+                IntegrationRef::MsTeams(c) => Arc::new(MsTeams::from_config(c, template.clone())),
+                IntegrationRef::MsTeamsV2(c) => Arc::new(MsTeamsV2::from_config(c, template.clone())),
+                IntegrationRef::Telegram(c) => Arc::new(Telegram::from_config(c, template.clone())),
+                IntegrationRef::Pushover(c) => Arc::new(Pushover::from_config(c, template.clone())),
+                IntegrationRef::Webex(c) => Arc::new(Webex::from_config(c, template.clone())),
+                IntegrationRef::Wechat(c) => Arc::new(Wechat::from_config(c, template.clone())),
                 other => Arc::new(Unimplemented::new(other.type_name(), other.send_resolved())),
             };
             Integration { kind: i.type_name(), index: i.index, notifier }

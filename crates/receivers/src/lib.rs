@@ -6,9 +6,11 @@
 //! this crate decides *how* it looks on the wire. Nothing here retries: the pipeline's retry stage does, guided by
 //! [`tocsin_pipeline::notifier::Retry`].
 
+pub mod chatpost;
 pub mod classify;
 pub mod conformance;
 pub mod dingtalk;
+pub mod discord;
 pub mod email;
 pub mod feishu;
 mod from_config;
@@ -16,12 +18,19 @@ pub mod gojson;
 pub mod http;
 pub mod integrations;
 pub mod jira;
+pub mod msteams;
+pub mod msteamsv2;
 pub mod oauth2;
+pub mod pushover;
 pub mod ratelimit;
+pub mod slack;
 pub mod sns;
+pub mod telegram;
 pub mod tls;
 pub mod unimplemented;
+pub mod webex;
 pub mod webhook;
+pub mod wechat;
 pub mod wecom;
 
 pub use http::{Auth, HttpClient, HttpClientSettings, HttpError, SecretSource, USER_AGENT};

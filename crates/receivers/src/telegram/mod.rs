@@ -1,0 +1,330 @@
+//! `telegram_configs` (`notify/telegram` upstream, which sends through the telebot library): one
+//! `POST <api_url>/bot<token>/sendMessage` per notification.
+//!
+//! The body is what telebot writes: a JSON object of strings with sorted keys (`chat_id`, `disable_notification`
+//! only when set, `disable_web_page_preview: "true"`, `message_thread_id` when set, `parse_mode` unless empty,
+//! `text`), HTML-safe escaped, with a trailing newline. With `parse_mode: HTML` the message is rendered as an HTML
+//! template (values escaped), as upstream does; the text is cut to 4096 runes ending in `…`.
+//!
+//! Success is Telegram's `{"ok":true,...}`; `{"ok":false,"description":...}` is a failure whatever the HTTP
+//! status. Upstream retries every failed send (telebot's errors carry no retry hint), so we do too. The bot token
+//! sits in the URL path: it never appears in errors or `Debug` output.
+
+use crate::classify;
+use crate::dingtalk::robot;
+use crate::http::{HttpClient, HttpClientSettings, SecretSource};
+use async_trait::async_trait;
+use reqwest::header::CONTENT_TYPE;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tocsin_config::TelegramConfig;
+use tocsin_model::Alert;
+use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
+use tocsin_template::Template;
+
+/// The integration name (`integration` metric label, nflog key).
+pub const NAME: &str = "telegram";
+
+/// Telegram's limit on a message's text, in characters.
+pub const MAX_MESSAGE_RUNES: usize = 4096;
+
+/// The most of Telegram's answer that is read (it echoes the message, up to 4096 characters plus entities).
+pub(crate) const MAX_RESPONSE: usize = 256 * 1024;
+
+/// The marker upstream appends to truncated texts.
+pub const TRUNCATION_MARKER: char = '…';
+
+/// Upstream's `notify.TruncateInRunes`: at most `n` characters; when cut, the last kept one is `…` (for `n` ≤ 3
+/// the text is cut without marker). Returns whether the text was cut.
+pub fn truncate_in_runes(s: &str, n: usize) -> (String, bool) {
+    let Some((cut, _)) = s.char_indices().nth(n) else {
+        return (s.to_owned(), false);
+    };
+    if n <= 3 {
+        return (s[..cut].to_owned(), true);
+    }
+    let keep = s.char_indices().nth(n - 1).map_or(cut, |(i, _)| i);
+    let mut out = String::with_capacity(keep + TRUNCATION_MARKER.len_utf8());
+    out.push_str(&s[..keep]);
+    out.push(TRUNCATION_MARKER);
+    (out, true)
+}
+
+/// Reads at most `limit` bytes of a response body (the rest is left unread).
+pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.truncate(limit);
+    out
+}
+
+/// What a Telegram integration needs, independent of how the config file spells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramSettings {
+    /// `https://api.telegram.org` by default; `/bot<token>/sendMessage` is appended as a string, as telebot does.
+    pub api_url: String,
+    /// `bot_token` or `bot_token_file` (read, trimmed, at every send).
+    pub bot_token: SecretSource,
+    pub chat_id: i64,
+    /// 0 = none (0.28's forum topics).
+    pub message_thread_id: i64,
+    /// Template of the text.
+    pub message: String,
+    pub disable_notifications: bool,
+    /// `HTML` (default), `Markdown`, `MarkdownV2` or empty (plain text).
+    pub parse_mode: String,
+    pub send_resolved: bool,
+    pub http: HttpClientSettings,
+}
+
+impl TelegramSettings {
+    /// A bot with `token` posting to `chat_id`, with the defaults of `telegram_configs`.
+    pub fn new(api_url: impl Into<String>, token: impl Into<String>, chat_id: i64) -> Self {
+        Self {
+            api_url: api_url.into(),
+            bot_token: SecretSource::Inline(token.into()),
+            chat_id,
+            message_thread_id: 0,
+            message: r#"{{ template "telegram.default.message" . }}"#.to_owned(),
+            disable_notifications: false,
+            parse_mode: "HTML".to_owned(),
+            send_resolved: true,
+            http: HttpClientSettings::default(),
+        }
+    }
+
+    pub fn from_config(c: &TelegramConfig) -> Self {
+        let bot_token = if c.bot_token_file.is_empty() {
+            SecretSource::Inline(c.bot_token.expose().to_owned())
+        } else {
+            SecretSource::File(PathBuf::from(&c.bot_token_file))
+        };
+        Self {
+            api_url: c
+                .api_url
+                .as_ref()
+                .map_or_else(|| "https://api.telegram.org".to_owned(), |u| u.as_str().to_owned()),
+            bot_token,
+            chat_id: c.chat_id,
+            message_thread_id: c.message_thread_id,
+            message: c.message.clone(),
+            disable_notifications: c.disable_notifications,
+            parse_mode: c.parse_mode.clone(),
+            send_resolved: c.send_resolved,
+            http: c.http_config.as_ref().map(HttpClientSettings::from_config).unwrap_or_default(),
+        }
+    }
+}
+
+/// One Telegram bot integration.
+#[derive(Debug)]
+pub struct Telegram {
+    settings: TelegramSettings,
+    client: HttpClient,
+    template: Arc<Template>,
+}
+
+impl Telegram {
+    pub fn new(settings: TelegramSettings, template: Arc<Template>) -> Self {
+        let client = HttpClient::new(settings.http.clone());
+        Self { settings, client, template }
+    }
+
+    pub fn from_config(c: &TelegramConfig, template: Arc<Template>) -> Self {
+        Self::new(TelegramSettings::from_config(c), template)
+    }
+
+    /// The request body for `alerts`: telebot's parameter map, JSON-encoded as Go does.
+    pub fn body(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Vec<u8>, NotifyError> {
+        let s = &self.settings;
+        let data = robot::data(ctx, alerts);
+        let text = if s.parse_mode == "HTML" {
+            self.template.render_html_string(&s.message, &data)
+        } else {
+            self.template.render_string(&s.message, &data)
+        }
+        .map_err(|e| robot::permanent(format!("render message template: {e}")))?;
+        let (text, truncated) = truncate_in_runes(&text, MAX_MESSAGE_RUNES);
+        if truncated {
+            tracing::debug!(receiver = %ctx.receiver, max_runes = MAX_MESSAGE_RUNES, "telegram: truncated message");
+        }
+        let mut params: BTreeMap<&str, String> = BTreeMap::new();
+        params.insert("chat_id", s.chat_id.to_string());
+        params.insert("text", text);
+        params.insert("disable_web_page_preview", "true".to_owned());
+        if s.disable_notifications {
+            params.insert("disable_notification", "true".to_owned());
+        }
+        if s.message_thread_id != 0 {
+            params.insert("message_thread_id", s.message_thread_id.to_string());
+        }
+        if !s.parse_mode.is_empty() {
+            params.insert("parse_mode", s.parse_mode.clone());
+        }
+        crate::gojson::encode(&params)
+            .map_err(|e| robot::permanent(format!("failed to encode telegram message: {e}")))
+    }
+
+    async fn token(&self) -> Result<String, NotifyError> {
+        match &self.settings.bot_token {
+            SecretSource::Inline(t) => Ok(t.clone()),
+            // Upstream: `could not read <file>: <err>`, retried (the file may appear).
+            SecretSource::File(path) => {
+                tokio::fs::read_to_string(path).await.map(|s| s.trim().to_owned()).map_err(|e| NotifyError {
+                    retry: Retry::Yes,
+                    reason: FailureReason::Other,
+                    message: format!("could not read {}: {e}", path.display()),
+                })
+            }
+        }
+    }
+
+    async fn send(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
+        let req = self.client.post(url, None).await.map_err(|e| NotifyError {
+            retry: Retry::Yes,
+            reason: FailureReason::Other,
+            message: e.to_string(),
+        })?;
+        let resp = req
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(classify::transport_error)?;
+        let status = resp.status().as_u16();
+        let body = read_limited(resp, MAX_RESPONSE).await;
+        check_answer(status, &body)
+    }
+}
+
+/// Judges Telegram's answer. `ok: false` fails (named by `description` and `error_code`, classified by the
+/// code); `ok: true` succeeds; an answer without `ok` falls back to the HTTP status. Every failure is retried,
+/// as upstream.
+pub fn check_answer(status: u16, body: &[u8]) -> Result<(), NotifyError> {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let ok = parsed.as_ref().and_then(|v| v.get("ok")).and_then(serde_json::Value::as_bool);
+    match ok {
+        Some(true) => Ok(()),
+        Some(false) => {
+            let v = parsed.unwrap_or_default();
+            let code = v.get("error_code").and_then(serde_json::Value::as_i64).unwrap_or(i64::from(status));
+            let description = v.get("description").and_then(serde_json::Value::as_str).unwrap_or_default();
+            let reason = match code / 100 {
+                4 => FailureReason::ClientError,
+                5 => FailureReason::ServerError,
+                _ => FailureReason::Other,
+            };
+            let description = classify::bounded_text(description.as_bytes());
+            Err(NotifyError {
+                retry: Retry::Yes,
+                reason,
+                message: format!("telegram: {description} ({code})"),
+            })
+        }
+        None => match classify::check_status(status, body) {
+            Ok(()) if parsed.is_some() => Ok(()),
+            Ok(()) => Err(NotifyError {
+                retry: Retry::Yes,
+                reason: FailureReason::Other,
+                message: "telegram: unexpected answer (not JSON)".to_owned(),
+            }),
+            Err(e) => Err(NotifyError { retry: Retry::Yes, ..e }),
+        },
+    }
+}
+
+#[async_trait]
+impl Notifier for Telegram {
+    async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
+        let body = self.body(ctx, alerts)?;
+        let token = self.token().await?;
+        let url = format!("{}/bot{token}/sendMessage", self.settings.api_url);
+        self.send(&url, body).await.map_err(|mut e| {
+            e.message = classify::redact(e.message, &[&url, &token]);
+            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
+            e
+        })
+    }
+
+    fn send_resolved(&self) -> bool {
+        self.settings.send_resolved
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_in_runes_like_upstream() {
+        struct Case {
+            name: &'static str,
+            input: &'static str,
+            n: usize,
+            want: (&'static str, bool),
+        }
+        let cases = [
+            Case { name: "fits", input: "héllo", n: 5, want: ("héllo", false) },
+            Case { name: "cut", input: "héllo wörld", n: 6, want: ("héllo…", true) },
+            Case { name: "tiny", input: "héllo", n: 2, want: ("hé", true) },
+            Case { name: "zero", input: "héllo", n: 0, want: ("", true) },
+            Case { name: "empty", input: "", n: 0, want: ("", false) },
+        ];
+        for c in cases {
+            let (got, cut) = truncate_in_runes(c.input, c.n);
+            assert_eq!((got.as_str(), cut), c.want, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn answers() {
+        struct Case {
+            name: &'static str,
+            status: u16,
+            body: &'static str,
+            want: Option<(Retry, FailureReason)>,
+        }
+        let cases = [
+            Case { name: "ok", status: 200, body: r#"{"ok":true,"result":{}}"#, want: None },
+            Case {
+                name: "ok false on 200",
+                status: 200,
+                body: r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+                want: Some((Retry::Yes, FailureReason::ClientError)),
+            },
+            Case {
+                name: "flood",
+                status: 429,
+                body: r#"{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":3}}"#,
+                want: Some((Retry::Yes, FailureReason::ClientError)),
+            },
+            Case {
+                name: "502 html",
+                status: 502,
+                body: "<html>bad gateway</html>",
+                want: Some((Retry::Yes, FailureReason::ServerError)),
+            },
+            Case { name: "200 empty", status: 200, body: "", want: Some((Retry::Yes, FailureReason::Other)) },
+            Case {
+                name: "401 no ok",
+                status: 401,
+                body: r#"{"x":1}"#,
+                want: Some((Retry::Yes, FailureReason::ClientError)),
+            },
+        ];
+        for c in cases {
+            let got = check_answer(c.status, c.body.as_bytes()).err().map(|e| (e.retry, e.reason));
+            assert_eq!(got, c.want, "{}", c.name);
+        }
+        let e =
+            check_answer(200, br#"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked"}"#)
+                .unwrap_err();
+        assert_eq!(e.message, "telegram: Forbidden: bot was blocked (403)");
+    }
+}
