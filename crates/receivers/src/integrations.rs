@@ -8,11 +8,14 @@ use crate::feishu::Feishu;
 use crate::jira::Jira;
 use crate::msteams::MsTeams;
 use crate::msteamsv2::MsTeamsV2;
+use crate::opsgenie::OpsGenie;
+use crate::pagerduty::Pagerduty;
 use crate::pushover::Pushover;
 use crate::slack::Slack;
 use crate::sns::Sns;
 use crate::telegram::Telegram;
 use crate::unimplemented::Unimplemented;
+use crate::victorops::VictorOps;
 use crate::webex::Webex;
 use crate::webhook::{Webhook, WebhookSettings};
 use crate::wechat::Wechat;
@@ -72,6 +75,9 @@ pub fn build(receiver: &Receiver, template: &Arc<Template>, clock: &SharedClock)
                 IntegrationRef::Pushover(c) => Arc::new(Pushover::from_config(c, template.clone())),
                 IntegrationRef::Webex(c) => Arc::new(Webex::from_config(c, template.clone())),
                 IntegrationRef::Wechat(c) => Arc::new(Wechat::from_config(c, template.clone())),
+                IntegrationRef::Pagerduty(c) => Arc::new(Pagerduty::from_config(c, template.clone())),
+                IntegrationRef::OpsGenie(c) => Arc::new(OpsGenie::from_config(c, template.clone())),
+                IntegrationRef::VictorOps(c) => Arc::new(VictorOps::from_config(c, template.clone())),
                 other => Arc::new(Unimplemented::new(other.type_name(), other.send_resolved())),
             };
             Integration { kind: i.type_name(), index: i.index, notifier }

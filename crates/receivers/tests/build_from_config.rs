@@ -23,8 +23,8 @@ route:
   receiver: team
 receivers:
   - name: team
-    pagerduty_configs:
-      - routing_key: abc
+    rocketchat_configs:
+      - {{api_url: 'http://127.0.0.1:9/rc', token_id: id, token: tok, channel: '#ops'}}
     webhook_configs:
       - url: '{url}'
         send_resolved: false
@@ -43,16 +43,16 @@ receivers:
     let clock: tocsin_model::clock::SharedClock = std::sync::Arc::new(tocsin_model::clock::SystemClock);
     let built = tocsin_receivers::build(&cfg.receivers[0], &template, &clock);
     let ids: Vec<_> = built.iter().map(|i| (i.kind, i.index)).collect();
-    assert_eq!(ids, [("pagerduty", 0), ("webhook", 0), ("webhook", 1)]);
+    assert_eq!(ids, [("webhook", 0), ("webhook", 1), ("rocketchat", 0)]);
 
-    let e = built[0].notifier.notify(&ctx("team"), &[firing("i1")]).await.unwrap_err();
+    let e = built[2].notifier.notify(&ctx("team"), &[firing("i1")]).await.unwrap_err();
     assert_eq!(e.retry, Retry::No);
-    assert_eq!(e.message, "integration pagerduty is not implemented yet");
-    assert!(built[0].notifier.send_resolved());
+    assert_eq!(e.message, "integration rocketchat is not implemented yet");
+    assert!(!built[2].notifier.send_resolved());
 
-    assert!(!built[1].notifier.send_resolved());
-    built[1].notifier.notify(&ctx("team"), &[firing("i1"), firing("i2")]).await.unwrap();
-    built[2].notifier.notify(&ctx("team"), &[firing("i1")]).await.unwrap();
+    assert!(!built[0].notifier.send_resolved());
+    built[0].notifier.notify(&ctx("team"), &[firing("i1"), firing("i2")]).await.unwrap();
+    built[1].notifier.notify(&ctx("team"), &[firing("i1")]).await.unwrap();
     let reqs = sink.wait_for(2, Duration::from_secs(5)).await;
     assert_eq!(reqs[0].path, "/inline");
     assert_eq!(reqs[0].header("authorization"), Some("Basic YWRtaW46czNjcjN0LXBhc3M="));

@@ -89,7 +89,7 @@ impl IntegrationConfig for OpsGenieConfig {
     fn validate(&mut self) -> Result<(), String> {
         validate_http(&mut self.http_config)?;
         at_most_one("api_key", !self.api_key.is_empty(), "api_key_file", !self.api_key_file.is_empty())?;
-        for r in &mut self.responders {
+        for r in &self.responders {
             if r.id.is_empty() && r.username.is_empty() && r.name.is_empty() {
                 return Err(format!(
                     "opsGenieConfig responder {} has to have at least one of id, username or name specified",
@@ -97,8 +97,9 @@ impl IntegrationConfig for OpsGenieConfig {
                 ));
             }
             if !r.kind.contains("{{") {
-                r.kind = r.kind.to_lowercase();
-                if !matches!(r.kind.as_str(), "team" | "teams" | "user" | "escalation" | "schedule") {
+                // Upstream lowercases a copy (`for _, r := range`): the type is sent as written.
+                let kind = r.kind.to_lowercase();
+                if !matches!(kind.as_str(), "team" | "teams" | "user" | "escalation" | "schedule") {
                     return Err(format!(
                         "opsGenieConfig responder {} type does not match valid options {VALID_TYPES}",
                         r.go_v()
