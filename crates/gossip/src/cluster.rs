@@ -23,6 +23,7 @@ use crate::{
     metrics::Metrics,
     node::{Command, Node},
     sync,
+    tls::{TlsOptions, TlsTransport},
     transport::{guess_advertise_ip, SocketTransport, Transport},
     wire::{DropReason, Part, Wire},
     Replicated,
@@ -36,7 +37,8 @@ const DATAGRAM_QUEUE: usize = 4096;
 pub struct Cluster;
 
 impl Cluster {
-    /// Binds UDP and TCP on `--cluster.listen-address` and joins the configured peers. Returns once bound;
+    /// Binds UDP and TCP on `--cluster.listen-address` (only TCP, with TLS, when [`ClusterConfig::tls`] is set)
+    /// and joins the configured peers. Returns once bound;
     /// joining and settling continue in the background (see [`ClusterHandle::wait_settled`]).
     pub async fn start(
         config: ClusterConfig,
@@ -44,14 +46,25 @@ impl Cluster {
         registry: &mut Registry,
     ) -> Result<ClusterHandle, ClusterError> {
         let listen = resolve_one(&config.listen_address).await?;
-        let transport = SocketTransport::bind(listen)
-            .await
-            .map_err(|source| ClusterError::Bind { address: config.listen_address.clone(), source })?;
         let mut config = config;
         if let Some(advertise) = &config.advertise_address {
             config.advertise_address = Some(resolve_one(advertise).await?.to_string());
         }
-        Self::start_with_transport(config, states, registry, Arc::new(transport)).await
+        let bind_error = |source| ClusterError::Bind { address: config.listen_address.clone(), source };
+        let transport: Arc<dyn Transport> = match config.tls.clone() {
+            None => Arc::new(SocketTransport::bind(listen).await.map_err(bind_error)?),
+            Some(tls) => {
+                let options = TlsOptions {
+                    advertise: config.advertise_address.as_deref().and_then(|a| a.parse().ok()),
+                    timeout: config.tcp_timeout,
+                    ..TlsOptions::default()
+                };
+                let transport = TlsTransport::bind(listen, tls, options).await.map_err(bind_error)?;
+                transport.register_metrics(registry);
+                Arc::new(transport)
+            }
+        };
+        Self::start_with_transport(config, states, registry, transport).await
     }
 
     /// Starts over any [`Transport`] (the in-memory network in tests). `advertise_address`, if set, must be a

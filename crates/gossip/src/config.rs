@@ -2,6 +2,8 @@
 
 use std::{fmt, time::Duration};
 
+use crate::tls::TlsConfig;
+
 /// Shared secret for the HMAC-SHA256 that authenticates every datagram and frame.
 #[derive(Clone)]
 pub struct Key(Vec<u8>);
@@ -67,6 +69,8 @@ pub struct ClusterConfig {
     pub max_frame_size: usize,
     /// Seed for the membership RNG; `None` seeds from the OS. Tests pass a seed.
     pub rng_seed: Option<u64>,
+    /// `--cluster.tls-config`: gossip over mutual TLS (TCP only) instead of UDP + plain TCP.
+    pub tls: Option<TlsConfig>,
 }
 
 impl ClusterConfig {
@@ -92,6 +96,7 @@ impl ClusterConfig {
             max_datagram_size: 1400,
             max_frame_size: 64 << 20,
             rng_seed: None,
+            tls: None,
         }
     }
 }

@@ -13,6 +13,8 @@
 //! - Full state: TCP push-pull with each new member and with a random member every push-pull interval.
 //! - Every datagram and frame carries a version, the cluster label, the sender and a sequence number, and an
 //!   HMAC-SHA256 when a key is configured; foreign, forged, replayed or garbled input is dropped and counted.
+//! - `--cluster.tls-config`: [`TlsTransport`] replaces UDP + TCP with mutual TLS over TCP only (TLS encrypts,
+//!   the HMAC still authenticates payloads).
 //!
 //! tocsin does not speak memberlist's wire protocol: a cluster is all-tocsin.
 
@@ -27,6 +29,7 @@ mod metrics;
 mod node;
 mod replicated;
 mod sync;
+mod tls;
 mod transport;
 mod wire;
 
@@ -37,5 +40,6 @@ pub use error::ClusterError;
 pub use identity::node_name;
 pub use memnet::{MemNetwork, MemTransport};
 pub use replicated::{MergeError, Replicated};
+pub use tls::{TlsConfig, TlsOptions, TlsTransport};
 pub use transport::{BoxStream, SocketTransport, Stream, Transport};
 pub use wire::DropReason;

@@ -8,10 +8,13 @@
 //!   `position × --cluster.peer-timeout`), settling, and the in-flight log of the slow-receiver guarantee.
 //! - The API sees it through [`ClusterStatusView`] (`/api/v2/status` → `cluster`).
 //!
+//! With `--cluster.tls-config` gossip runs over mutual TLS, TCP only (see [`tls`]).
+//!
 //! Without clustering (`--cluster.listen-address=`) [`start_cluster`] returns `None`: the app then uses
 //! `SingleNode` and `ClusterDisabled`.
 
 pub mod replicated;
+pub mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -75,13 +78,14 @@ pub async fn start_cluster(
     let Some(listen) = flags.cluster_listen_address.as_deref() else {
         return Ok(None);
     };
-    if flags.cluster_tls_config.is_some() {
-        tracing::warn!("--cluster.tls-config is not supported by tocsin; gossip is not encrypted");
-    }
     let name = tocsin_gossip::node_name(u64::try_from(clock.now().timestamp_millis()).unwrap_or(0));
     let mut config = cluster_config(flags, listen, name);
     if let Some(path) = &flags.cluster_key_file {
         config.key = Some(read_key(path)?);
+    }
+    if let Some(path) = &flags.cluster_tls_config {
+        // TLS encrypts and authenticates peers; a key file, if given, still authenticates every payload.
+        config.tls = Some(tls::load(path).await?);
     }
     let parts = Parts::new(&config.name, silences, nflog, clock);
     let handle = Cluster::start(config, parts.states(), registry).await?;
