@@ -216,7 +216,7 @@ impl<'a> Exec<'a> {
         };
         match (self.mode, v) {
             (Mode::Html, Value::Html(_)) | (Mode::Text, _) => self.out.push_str(&s),
-            (Mode::Html, _) => self.out.push_str(&funcs::html_escape(&s)),
+            (Mode::Html, _) => self.out.push_str(&funcs::html_autoescape(&s)),
         }
         Ok(())
     }

@@ -112,7 +112,9 @@ pub(crate) fn call(name: &str, mut args: Vec<Value>, now: DateTime<Utc>) -> Resu
             let f = args.remove(0);
             Value::String(sprintf(s(&f), &args))
         }
-        "html" => Value::String(html_escape(&eval_args(&args))),
+        // Already escaped: html/template drops its own escaper when an action ends in `html` (Go 1.9+), so in
+        // HTML mode the result is printed as is, not escaped twice.
+        "html" => Value::Html(html_escape(&eval_args(&args))),
         "js" => Value::String(js_escape(&eval_args(&args))),
         "urlquery" => Value::String(query_escape(&eval_args(&args))),
         "call" => return Err(format!("non-function of type {}", args[0].type_name())),
@@ -383,6 +385,15 @@ fn lt(a: &Value, b: &Value) -> Result<bool, String> {
 }
 
 /// Go's `template.HTMLEscapeString`.
+/// html/template's escaper for text nodes (`htmlEscaper`): [`html_escape`] plus `+` as `&#43;`, which
+/// `html/template` escapes to defeat UTF-7 sniffing; the `html` *function* (text/template) does not.
+pub(crate) fn html_autoescape(s: &str) -> String {
+    if !s.contains('+') {
+        return html_escape(s);
+    }
+    html_escape(s).replace('+', "&#43;")
+}
+
 pub(crate) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

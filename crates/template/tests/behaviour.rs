@@ -278,6 +278,20 @@ fn html_escapes_values_but_not_safe_html() {
 }
 
 #[test]
+fn html_mode_escapes_plus_like_html_template_but_the_html_function_does_not() {
+    let mut t = Template::with_defaults();
+    t.parse_file(
+        "p.tmpl",
+        r#"{{ define "p" }}{{ "UTC+08:00 <a>" }}|{{ html "a+b<" }}|{{ "x<" | html }}{{ end }}"#,
+    )
+    .unwrap();
+    // Captured from Go 1.19 html/template: values get `&#43;` for `+`; an action ending in `html` is escaped
+    // once, by `html` alone (which keeps `+`).
+    assert_eq!(t.execute_html("p", &data()).unwrap(), "UTC&#43;08:00 &lt;a&gt;|a+b&lt;|x&lt;");
+    assert_eq!(t.execute_text("p", &data()).unwrap(), "UTC+08:00 <a>|a+b&lt;|x&lt;");
+}
+
+#[test]
 fn later_files_override_and_empty_defines_do_not() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.tmpl"), r#"{{ define "__subject" }}custom {{ .Status }}{{ end }}"#)
