@@ -11,10 +11,10 @@ use crate::msteamsv2::MsTeamsV2;
 use crate::opsgenie::OpsGenie;
 use crate::pagerduty::Pagerduty;
 use crate::pushover::Pushover;
+use crate::rocketchat::Rocketchat;
 use crate::slack::Slack;
 use crate::sns::Sns;
 use crate::telegram::Telegram;
-use crate::unimplemented::Unimplemented;
 use crate::victorops::VictorOps;
 use crate::webex::Webex;
 use crate::webhook::{Webhook, WebhookSettings};
@@ -43,8 +43,9 @@ impl From<Integration> for tocsin_pipeline::Integration {
     }
 }
 
-/// All integrations of `receiver`, in the receiver's declaration order. Never fails: types not implemented yet
-/// become [`Unimplemented`], which fails at send time, so every config Alertmanager accepts loads.
+/// All integrations of `receiver`, in the receiver's declaration order. Never fails: a problem a config can
+/// still hold after validation (an unreadable `_file`, a template that fails on the data) fails its sends,
+/// visibly and counted, rather than the reload.
 ///
 /// `template` is the application's template set (defaults plus the config's `templates:` files), rebuilt on
 /// every reload; `clock` signs requests (DingTalk, Feishu) and dates emails.
@@ -78,7 +79,7 @@ pub fn build(receiver: &Receiver, template: &Arc<Template>, clock: &SharedClock)
                 IntegrationRef::Pagerduty(c) => Arc::new(Pagerduty::from_config(c, template.clone())),
                 IntegrationRef::OpsGenie(c) => Arc::new(OpsGenie::from_config(c, template.clone())),
                 IntegrationRef::VictorOps(c) => Arc::new(VictorOps::from_config(c, template.clone())),
-                other => Arc::new(Unimplemented::new(other.type_name(), other.send_resolved())),
+                IntegrationRef::Rocketchat(c) => Arc::new(Rocketchat::from_config(c, template.clone())),
             };
             Integration { kind: i.type_name(), index: i.index, notifier }
         })

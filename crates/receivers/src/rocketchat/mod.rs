@@ -1,0 +1,252 @@
+//! `rocketchat_configs` (`notify/rocketchat` upstream, 0.28+): one POST of a message with a single attachment to
+//! `<api_url>/api/v1/chat.postMessage`, authenticated by the `X-Auth-Token` (`token`) and `X-User-Id`
+//! (`token_id`) headers.
+//!
+//! Every text field is a template; the title is cut to 1024 runes. Actions are always buttons with only
+//! `text`, `url` and `msg` (upstream ignores the other action keys), and `link_names` is parsed but never sent,
+//! as upstream. Non-2xx: 5xx is retried, anything else (429 included: upstream's retrier has no retry codes)
+//! fails for good. A 2xx answer must be JSON with `"success": true`; one that does not decode is retried.
+
+pub mod wire;
+
+use crate::chatpost::{self, Renderer};
+use crate::classify::{self, REDACTED};
+use crate::http::{HttpClient, HttpClientSettings, SecretSource};
+use async_trait::async_trait;
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tocsin_config::integrations::rocketchat::{RocketchatAttachmentAction, RocketchatAttachmentField};
+use tocsin_config::RocketchatConfig;
+use tocsin_model::labels::go_quote;
+use tocsin_model::Alert;
+use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
+use tocsin_template::Template;
+pub use wire::{Attachment, PostMessage, WireAction, WireField};
+
+/// The integration name (`integration` metric label, nflog key).
+pub const NAME: &str = "rocketchat";
+
+/// Upstream's `maxTitleLenRunes`.
+pub const MAX_TITLE_RUNES: usize = 1024;
+
+/// The only action type upstream sends.
+const BUTTON: &str = "button";
+
+/// How much of a 2xx answer is read: `chat.postMessage` echoes the whole message and puts `success` last, so
+/// the answer is read in full up to this bound (upstream reads it all); a longer one fails to decode and is
+/// retried.
+const MAX_ANSWER: usize = 4 * 1024 * 1024;
+
+/// What a Rocket.Chat integration needs: the validated config (templates and all) plus where the credentials
+/// come from. Globals (`rocketchat_api_url`, `rocketchat_token*`) are already applied by the config crate.
+#[derive(Debug, Clone)]
+pub struct RocketchatSettings {
+    /// `api_url` (not a secret upstream), joined with [`wire::POST_MESSAGE_PATH`] once.
+    pub url: String,
+    /// `token` or `token_file`, sent as `X-Auth-Token`.
+    pub token: SecretSource,
+    /// `token_id` or `token_id_file`, sent as `X-User-Id`.
+    pub token_id: SecretSource,
+    pub config: RocketchatConfig,
+    pub http: HttpClientSettings,
+}
+
+impl RocketchatSettings {
+    pub fn from_config(c: &RocketchatConfig) -> Self {
+        let source = |inline: Option<&tocsin_config::Secret>, file: &str| {
+            if file.is_empty() {
+                SecretSource::Inline(inline.map(|s| s.expose().to_owned()).unwrap_or_default())
+            } else {
+                SecretSource::File(PathBuf::from(file))
+            }
+        };
+        Self {
+            url: c.api_url.as_ref().map(|u| wire::join_api_path(u.as_str())).unwrap_or_default(),
+            token: source(c.token.as_ref(), &c.token_file),
+            token_id: source(c.token_id.as_ref(), &c.token_id_file),
+            config: c.clone(),
+            http: c.http_config.as_ref().map(HttpClientSettings::from_config).unwrap_or_default(),
+        }
+    }
+}
+
+/// One Rocket.Chat integration.
+pub struct Rocketchat {
+    settings: RocketchatSettings,
+    client: HttpClient,
+    template: Arc<Template>,
+}
+
+impl std::fmt::Debug for Rocketchat {
+    /// The config holds the tokens: show where they come from, never their value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rocketchat")
+            .field("token", &chatpost::redacted_debug(&self.settings.token))
+            .field("token_id", &chatpost::redacted_debug(&self.settings.token_id))
+            .field("channel", &self.settings.config.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Rocketchat {
+    pub fn new(settings: RocketchatSettings, template: Arc<Template>) -> Self {
+        let client = HttpClient::new(settings.http.clone());
+        Self { settings, client, template }
+    }
+
+    pub fn from_config(c: &RocketchatConfig, template: Arc<Template>) -> Self {
+        Self::new(RocketchatSettings::from_config(c), template)
+    }
+
+    /// The request for one notification, rendered in upstream's order; a template error fails it for good.
+    pub fn request(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<PostMessage, NotifyError> {
+        let c = &self.settings.config;
+        let mut r = Renderer::new(&self.template, ctx, alerts);
+        let (title, cut) = chatpost::truncate_in_runes(&r.render("title", &c.title), MAX_TITLE_RUNES);
+        if cut {
+            tracing::warn!(key = %ctx.group_key, max_runes = MAX_TITLE_RUNES, "Truncated title");
+        }
+        let mut att = Attachment {
+            title,
+            title_link: r.render("title_link", &c.title_link),
+            text: r.render("text", &c.text),
+            image_url: r.render("image_url", &c.image_url),
+            thumb_url: r.render("thumb_url", &c.thumb_url),
+            color: r.render("color", &c.color),
+            fields: Vec::new(),
+            actions: Vec::new(),
+        };
+        att.fields = c.fields.iter().map(|f| field(&mut r, f, c.short_fields)).collect();
+        att.actions = c.actions.iter().map(|a| action(&mut r, a)).collect();
+        let msg = PostMessage {
+            channel: r.render("channel", &c.channel),
+            text: String::new(),
+            parse_urls: false,
+            alias: String::new(),
+            emoji: r.render("emoji", &c.emoji),
+            avatar: r.render("icon_url", &c.icon_url),
+            attachments: vec![att],
+            actions: Vec::new(),
+        };
+        r.finish()?;
+        Ok(msg)
+    }
+
+    /// The encoded body (Go's `json.Encoder` output, trailing newline included).
+    pub fn body(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Vec<u8>, NotifyError> {
+        encode(&self.request(ctx, alerts)?)
+    }
+
+    /// Transport errors are worded as Go's `Post "<redacted>": …`; status and answer errors name the channel.
+    async fn send(
+        &self,
+        channel: &str,
+        token: &str,
+        token_id: &str,
+        body: Vec<u8>,
+    ) -> Result<(), NotifyError> {
+        let retryable =
+            |message: String| NotifyError { retry: Retry::Yes, reason: FailureReason::Other, message };
+        let req = self.client.post(&self.settings.url, None).await.map_err(|e| retryable(e.to_string()))?;
+        // Go's transport refuses such a header value at send time, a retried error; the value is not named.
+        let header = |name: &str, v: &str| {
+            HeaderValue::from_str(v).map_err(|_| {
+                retryable(format!("Post \"{REDACTED}\": net/http: invalid header field value for {name:?}"))
+            })
+        };
+        let resp = req
+            .header("X-Auth-Token", header("X-Auth-Token", token)?)
+            .header("X-User-Id", header("X-User-Id", token_id)?)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(classify::transport_error)?;
+        let status = resp.status().as_u16();
+        let outcome = if resp.status().is_success() {
+            wire::check_answer(&read_answer(resp).await)
+        } else {
+            chatpost::check_status(status, &classify::read_bounded(resp).await)
+        };
+        outcome.map_err(|mut e| {
+            e.message = format!("channel {}: {}", go_quote(channel), e.message);
+            e
+        })
+    }
+}
+
+fn field(r: &mut Renderer<'_>, f: &RocketchatAttachmentField, short_fields: bool) -> WireField {
+    WireField {
+        title: r.render("fields.title", &f.title),
+        value: r.render("fields.value", &f.value),
+        short: f.short.unwrap_or(short_fields),
+    }
+}
+
+/// Upstream rebuilds each action as a button from `text`, `url` and `msg` only.
+fn action(r: &mut Renderer<'_>, a: &RocketchatAttachmentAction) -> WireAction {
+    WireAction {
+        kind: BUTTON.to_owned(),
+        text: r.render("actions.text", &a.text),
+        url: r.render("actions.url", &a.url),
+        image_url: String::new(),
+        is_webview: false,
+        webview_height_ratio: String::new(),
+        msg: r.render("actions.msg", &a.msg),
+        msg_in_chat_window: false,
+        msg_processing_type: String::new(),
+    }
+}
+
+fn encode(msg: &PostMessage) -> Result<Vec<u8>, NotifyError> {
+    wire::encode(msg).map_err(|e| chatpost::permanent(format!("failed to encode rocketchat message: {e}")))
+}
+
+async fn read_answer(mut resp: reqwest::Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < MAX_ANSWER {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.truncate(MAX_ANSWER);
+    out
+}
+
+/// A credential, inline or read (trimmed) from its file at every send, so a rotated token needs no reload
+/// (upstream reads it once, when the config loads). The error names the file, never its content.
+async fn read_secret(src: &SecretSource) -> Result<String, NotifyError> {
+    match src {
+        SecretSource::Inline(v) => Ok(v.clone()),
+        SecretSource::File(path) => tokio::fs::read_to_string(path)
+            .await
+            .map(|s| s.trim().to_owned())
+            .map_err(|e| chatpost::permanent(format!("could not read {0}: open {0}: {e}", path.display()))),
+    }
+}
+
+#[async_trait]
+impl Notifier for Rocketchat {
+    async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
+        let msg = self.request(ctx, alerts)?;
+        let body = encode(&msg)?;
+        let token = read_secret(&self.settings.token).await?;
+        let token_id = read_secret(&self.settings.token_id).await?;
+        let result = self.send(&msg.channel, &token, &token_id, body).await.map_err(|mut e| {
+            // Upstream puts answers in errors as they are; a server echoing the credentials or a URL with
+            // userinfo must not get them into logs.
+            e.message = classify::redact(e.message, &[&token, &token_id, &self.settings.url]);
+            e
+        });
+        if let Err(e) = &result {
+            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
+        }
+        result
+    }
+
+    fn send_resolved(&self) -> bool {
+        self.settings.config.send_resolved
+    }
+}
