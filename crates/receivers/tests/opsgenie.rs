@@ -47,10 +47,8 @@ fn requests_match_alertmanager() {
     let sink = "127.0.0.1:9";
     let cfg = fixture::config(KIND, sink);
     for (name, key, phase, tags) in cases() {
-        let og = OpsGenie::from_config(
-            &fixture::receiver(&cfg, name).opsgenie_configs[0],
-            fixture::template(),
-        );
+        let og =
+            OpsGenie::from_config(&fixture::receiver(&cfg, name).opsgenie_configs[0], fixture::template());
         let (requests, genie) = og.render(&ctx(name), &alerts(KIND, phase), key).unwrap();
         assert_eq!(genie, key);
         assert_eq!(requests.len(), tags.len(), "{name} {}", phase.name());
@@ -70,11 +68,7 @@ async fn sent_requests_match_alertmanager() {
     let cfg = fixture::config(KIND, &format!("127.0.0.1:{}", server.port));
     let clock: tocsin_model::clock::SharedClock = Arc::new(tocsin_model::clock::SystemClock);
     for (name, _, phase, tags) in cases() {
-        let built = tocsin_receivers::build(
-            fixture::receiver(&cfg, name),
-            &fixture::template(),
-            &clock,
-        );
+        let built = tocsin_receivers::build(fixture::receiver(&cfg, name), &fixture::template(), &clock);
         assert_eq!((built[0].kind, built[0].index), ("opsgenie", 0));
         built[0].notifier.notify(&ctx(name), &alerts(KIND, phase)).await.unwrap();
         let seen: Vec<_> = server.seen.lock().await.drain(..).collect();
@@ -130,10 +124,7 @@ async fn retries_as_upstream_and_stops_at_the_first_failure() {
     for c in cases {
         let status = c.status;
         let server = Server::start(None, Arc::new(move |_: &str| response(status, "", b"busy"))).await;
-        let og = OpsGenie::new(
-            settings(format!("http://127.0.0.1:{}/", server.port)),
-            fixture::template(),
-        );
+        let og = OpsGenie::new(settings(format!("http://127.0.0.1:{}/", server.port)), fixture::template());
         let got = og.notify(&ctx("r"), &alerts(KIND, Phase::Firing)).await;
         let got = got.err().map(|e| (e.retry, e.reason, e.message));
         assert_eq!(got, c.want.map(|(r, f, m)| (r, f, m.to_owned())), "{}", c.name);

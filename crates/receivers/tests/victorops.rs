@@ -29,10 +29,8 @@ fn bodies_and_urls_match_alertmanager() {
     let sink = "127.0.0.1:9";
     let cfg = fixture::config(KIND, sink);
     for (name, key, tag) in CASES {
-        let vo = VictorOps::from_config(
-            &fixture::receiver(&cfg, name).victorops_configs[0],
-            fixture::template(),
-        );
+        let vo =
+            VictorOps::from_config(&fixture::receiver(&cfg, name).victorops_configs[0], fixture::template());
         for phase in PHASES {
             let url = vo.url(&ctx(name), &alerts(KIND, phase), key).unwrap();
             let line = format!("POST {}", url.strip_prefix(&format!("http://{sink}")).unwrap());
