@@ -156,7 +156,8 @@ fn walk_frames(bytes: &[u8], start: usize) -> (Vec<Range<usize>>, usize, Option<
 }
 
 /// After a bad frame at `bad`: the offset of the next good frame, if any. A record's CRC covers its length, so
-/// a false match in damaged bytes is a 1-in-2^32 event per offset; garbage lengths are rejected before hashing.
+/// a false match in damaged bytes is a 1-in-2^32 event per offset; garbage lengths (zeros included: a record
+/// is never empty) are rejected before hashing.
 fn resync(bytes: &[u8], bad: usize) -> Option<usize> {
     (bad + 1..bytes.len().saturating_sub(FRAME_HEADER_LEN)).find(|&p| frame_at(bytes, p).is_ok())
 }
@@ -169,6 +170,10 @@ fn walk_log(bytes: &[u8]) -> LogWalk {
     let (mut frames, mut good_len, mut torn) = walk_frames(bytes, LOG_HEADER_LEN);
     let mut damaged = Vec::new();
     while let Some((bad, reason)) = torn.take() {
+        // The zero-filled room the writer preallocates: the clean end of the records.
+        if bytes[bad..].iter().all(|&b| b == 0) {
+            break;
+        }
         let Some(next) = resync(bytes, bad) else {
             torn = Some((bad, reason));
             break;
@@ -281,9 +286,11 @@ pub(crate) fn create_log(dir: &Path, name: &str, generation: u64) -> Result<File
     Ok(file)
 }
 
-/// Opens an existing log for appending after cutting it to `len` bytes (dropping a torn tail) durably.
+/// Opens an existing log for appending after cutting it to `len` bytes (dropping a torn tail or the
+/// preallocated zeros) durably.
 pub(crate) fn open_log(path: &Path, len: u64) -> Result<File, StorageError> {
-    let file = OpenOptions::new().append(true).open(path).map_err(io_err("open", path))?;
+    // Not O_APPEND: the writer writes at explicit offsets, inside the zero-filled room it preallocates.
+    let file = OpenOptions::new().write(true).open(path).map_err(io_err("open", path))?;
     let actual = file.metadata().map_err(io_err("stat", path))?.len();
     if actual != len {
         file.set_len(len).map_err(io_err("truncate", path))?;

@@ -103,12 +103,16 @@ pub async fn crash(env: Env) {
     drop(nflog);
 }
 
-/// Byte ranges `[start, end)` of every frame in a log file (header 20 bytes, frames `len u32 | crc u32 | payload`).
+/// Byte ranges `[start, end)` of every frame in a log file (header 20 bytes, frames `len u32 | crc u32 | payload`),
+/// up to the zero-filled room the writer preallocates.
 pub fn log_frames(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut pos = 20;
     while pos + 8 <= bytes.len() {
         let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break; // the preallocated zeros after the records
+        }
         out.push((pos, pos + 8 + len));
         pos += 8 + len;
     }
