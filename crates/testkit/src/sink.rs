@@ -35,6 +35,8 @@ struct Shared {
     /// Status codes to answer with, in order; 200 once exhausted.
     script: Mutex<VecDeque<u16>>,
     delay: Mutex<Duration>,
+    /// Canned bodies by path prefix (first match wins), for receivers that read the answer: (prefix, body).
+    bodies: Mutex<Vec<(String, String)>>,
     arrived: Notify,
 }
 
@@ -74,8 +76,17 @@ impl Sink {
                     });
                     s.arrived.notify_waiters();
                     let code = s.script.lock().pop_front().unwrap_or(200);
+                    let body = s
+                        .bodies
+                        .lock()
+                        .iter()
+                        .find(|(prefix, _)| path.as_str().starts_with(prefix.as_str()))
+                        .map(|(_, b)| b.clone())
+                        .unwrap_or_default();
+                    let content_type =
+                        if body.starts_with('{') { "application/json" } else { "text/plain; charset=utf-8" };
                     warp::reply::with_status(
-                        "",
+                        warp::reply::with_header(body, "content-type", content_type),
                         warp::http::StatusCode::from_u16(code).unwrap_or(warp::http::StatusCode::OK),
                     )
                 }
@@ -97,6 +108,11 @@ impl Sink {
     /// Answer the next requests with these status codes (then 200).
     pub fn script(&self, codes: &[u16]) {
         self.shared.script.lock().extend(codes.iter().copied());
+    }
+
+    /// Answer requests whose path starts with `prefix` with `body` (JSON when it starts with `{`, else text).
+    pub fn answer(&self, prefix: &str, body: &str) {
+        self.shared.bodies.lock().push((prefix.to_owned(), body.to_owned()));
     }
 
     /// Delay every answer (a slow receiver).
