@@ -31,6 +31,10 @@ fn main() -> ExitCode {
         }
         Ok(Command::Run(flags)) => {
             logging::init(flags.log_format, flags.log_level);
+            if flags.web_systemd_socket {
+                // Before the runtime's threads exist: it edits the environment.
+                tocsin::systemd::take_from_env();
+            }
             if let Err(e) = run(flags) {
                 eprintln!("tocsin: error: {e:#}");
                 return ExitCode::FAILURE;

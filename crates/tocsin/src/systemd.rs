@@ -38,8 +38,19 @@ pub fn activation_count(
     Ok(n)
 }
 
-/// The listeners systemd passed, in fd order. Call once, early: it consumes the environment variables.
-pub fn listeners() -> Result<Vec<TcpListener>, SystemdError> {
+/// The sockets [`take_from_env`] took before the runtime started, or why there were none.
+type Taken = Result<Vec<std::net::TcpListener>, SystemdError>;
+
+static EARLY: std::sync::Mutex<Option<Taken>> = std::sync::Mutex::new(None);
+
+/// Takes the passed sockets and removes `LISTEN_*` from the environment. Call from `main` before the runtime
+/// starts its threads: changing the environment while other threads may read it is a data race.
+pub fn take_from_env() {
+    let taken = take_std();
+    *EARLY.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(taken);
+}
+
+fn take_std() -> Taken {
     let pid = std::env::var("LISTEN_PID").ok();
     let fds = std::env::var("LISTEN_FDS").ok();
     let count = activation_count(pid.as_deref(), fds.as_deref(), std::process::id())?;
@@ -55,9 +66,23 @@ pub fn listeners() -> Result<Vec<TcpListener>, SystemdError> {
             .map_err(|e| not_tcp(e.to_string()))?
             .ok_or_else(|| not_tcp("already taken".into()))?;
         std_listener.set_nonblocking(true).map_err(|e| not_tcp(e.to_string()))?;
-        out.push(TcpListener::from_std(std_listener).map_err(|e| not_tcp(e.to_string()))?);
+        out.push(std_listener);
     }
     Ok(out)
+}
+
+/// The listeners systemd passed, in fd order: those [`take_from_env`] took in `main`, else taken now (for
+/// embedders that did not call it). Call once.
+pub fn listeners() -> Result<Vec<TcpListener>, SystemdError> {
+    let early = EARLY.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let taken = early.unwrap_or_else(take_std)?;
+    taken
+        .into_iter()
+        .enumerate()
+        .map(|(idx, l)| {
+            TcpListener::from_std(l).map_err(|e| SystemdError::NotTcp { fd: 3 + idx, reason: e.to_string() })
+        })
+        .collect()
 }
 
 #[cfg(test)]
