@@ -31,6 +31,8 @@ use crate::{
 
 /// Bound on datagrams waiting for the node loop; more are dropped by the receive task (UDP semantics).
 const DATAGRAM_QUEUE: usize = 4096;
+/// Margin above `max_datagram_size` for TLS packet frames (the node's own size checks are estimates).
+const PACKET_SLACK: usize = 256;
 
 /// Entry point: binds and starts membership and state sync.
 #[derive(Debug)]
@@ -51,20 +53,23 @@ impl Cluster {
             config.advertise_address = Some(resolve_one(advertise).await?.to_string());
         }
         let bind_error = |source| ClusterError::Bind { address: config.listen_address.clone(), source };
-        let transport: Arc<dyn Transport> = match config.tls.clone() {
-            None => Arc::new(SocketTransport::bind(listen).await.map_err(bind_error)?),
+        let (transport, tls): (Arc<dyn Transport>, _) = match config.tls.clone() {
+            None => (Arc::new(SocketTransport::bind(listen).await.map_err(bind_error)?), None),
             Some(tls) => {
                 let options = TlsOptions {
                     advertise: config.advertise_address.as_deref().and_then(|a| a.parse().ok()),
                     timeout: config.tcp_timeout,
+                    handshake_timeout: config.tcp_timeout.min(TlsOptions::default().handshake_timeout),
+                    // The node never sends a datagram above this; a flood of maximal frames pins little memory.
+                    max_packet: config.max_datagram_size.saturating_add(PACKET_SLACK),
                     ..TlsOptions::default()
                 };
-                let transport = TlsTransport::bind(listen, tls, options).await.map_err(bind_error)?;
+                let transport = Arc::new(TlsTransport::bind(listen, tls, options).await.map_err(bind_error)?);
                 transport.register_metrics(registry);
-                Arc::new(transport)
+                (transport.clone() as Arc<dyn Transport>, Some(transport))
             }
         };
-        Self::start_with_transport(config, states, registry, transport).await
+        Self::start_inner(config, states, registry, transport, tls).await
     }
 
     /// Starts over any [`Transport`] (the in-memory network in tests). `advertise_address`, if set, must be a
@@ -74,6 +79,17 @@ impl Cluster {
         states: Vec<Arc<dyn Replicated>>,
         registry: &mut Registry,
         transport: Arc<dyn Transport>,
+    ) -> Result<ClusterHandle, ClusterError> {
+        Self::start_inner(config, states, registry, transport, None).await
+    }
+
+    /// `tls` is the same transport as `transport` when it is TLS, so that `leave` can close it.
+    async fn start_inner(
+        config: ClusterConfig,
+        states: Vec<Arc<dyn Replicated>>,
+        registry: &mut Registry,
+        transport: Arc<dyn Transport>,
+        tls: Option<Arc<TlsTransport>>,
     ) -> Result<ClusterHandle, ClusterError> {
         let bound = transport.local_addr();
         let advertise = match &config.advertise_address {
@@ -123,7 +139,13 @@ impl Cluster {
         ];
         tracing::info!(name = %ctx.config.name, addr = %advertise, "cluster started");
         Ok(ClusterHandle {
-            inner: Arc::new(Inner { ctx, commands: cmd_tx, status: status_rx, tasks: Mutex::new(tasks) }),
+            inner: Arc::new(Inner {
+                ctx,
+                commands: cmd_tx,
+                status: status_rx,
+                tasks: Mutex::new(tasks),
+                tls,
+            }),
         })
     }
 }
@@ -203,6 +225,8 @@ struct Inner {
     commands: mpsc::UnboundedSender<Command>,
     status: watch::Receiver<Status>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The TLS transport, closed on leave (the plain transport's sockets close with the last handle).
+    tls: Option<Arc<TlsTransport>>,
 }
 
 impl Drop for Inner {
@@ -280,6 +304,10 @@ impl ClusterHandle {
         };
         for task in self.inner.tasks.lock().drain(..) {
             task.abort();
+        }
+        if let Some(tls) = &self.inner.tls {
+            // Stops accepting; the leave announcement already queued is still sent.
+            tls.close().await;
         }
         result
     }

@@ -223,6 +223,7 @@ pub(crate) async fn serve_stream(ctx: Arc<Ctx>, from: SocketAddr, mut stream: Bo
         match incoming.body {
             Body::PushPull { parts, reply, known } => {
                 ctx.metrics.count_received(&FULL_STATE, body_size(&parts));
+                let mut replied = true;
                 if reply {
                     let (our_known, ours) = known_and_state(&ctx);
                     let size = body_size(&ours);
@@ -230,13 +231,26 @@ pub(crate) async fn serve_stream(ctx: Arc<Ctx>, from: SocketAddr, mut stream: Bo
                         Channel::Stream,
                         Body::PushPull { parts: ours, reply: false, known: our_known },
                     );
-                    if let Err(err) = write_frame(&mut stream, &packet).await {
-                        tracing::debug!(%from, %err, "push-pull reply failed");
-                    } else {
-                        ctx.metrics.count_sent(&FULL_STATE, size);
+                    // Bounded like the read: a peer that stops reading must not hold this task and its slot.
+                    match tokio::time::timeout(ctx.config.tcp_timeout, write_frame(&mut stream, &packet))
+                        .await
+                    {
+                        Ok(Ok(())) => ctx.metrics.count_sent(&FULL_STATE, size),
+                        Ok(Err(err)) => {
+                            tracing::debug!(%from, %err, "push-pull reply failed");
+                            replied = false;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%from, "push-pull reply timed out");
+                            replied = false;
+                        }
                     }
                 }
+                // Their state is good even if our reply failed; after a failure the stream is done.
                 merge_full(&ctx, &parts, &known);
+                if !replied {
+                    return;
+                }
             }
             Body::Deltas(deltas) => {
                 ctx.metrics.count_received(&UPDATE, deltas.iter().map(|d| d.part.data.len()).sum());
@@ -247,5 +261,82 @@ pub(crate) async fn serve_stream(ctx: Arc<Ctx>, from: SocketAddr, mut stream: Bo
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use parking_lot::{Mutex, RwLock};
+    use prometheus_client::registry::Registry;
+    use tokio::sync::{watch, Semaphore};
+
+    use super::*;
+    use crate::{
+        context::{Peer, Status, View, RELIABLE_SLOTS},
+        delta_log::DeltaLog,
+        metrics::Metrics,
+        wire::Wire,
+        ClusterConfig, MemNetwork, MergeError, Replicated,
+    };
+
+    /// A state whose full state is far larger than the test pipe.
+    struct Big;
+
+    impl Replicated for Big {
+        fn key(&self) -> &'static str {
+            "big"
+        }
+        fn full_state(&self) -> Vec<u8> {
+            vec![7; 1 << 20]
+        }
+        fn merge(&self, _: &[u8]) -> Result<Vec<Vec<u8>>, MergeError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn ctx() -> Arc<Ctx> {
+        let addr: SocketAddr = "10.0.0.1:9094".parse().unwrap();
+        let config = ClusterConfig::new("node".to_owned(), addr.to_string());
+        let mut states: BTreeMap<&'static str, Arc<dyn Replicated>> = BTreeMap::new();
+        states.insert("big", Arc::new(Big));
+        Arc::new(Ctx {
+            wire: Wire::new(&config.label, &config.name, None),
+            view: RwLock::new(View {
+                peers: vec![Peer { name: config.name.clone(), address: addr }],
+                position: 0,
+            }),
+            config,
+            advertise: addr,
+            transport: Arc::new(MemNetwork::new(1).bind(addr)),
+            states,
+            metrics: Metrics::register(&mut Registry::default()),
+            status: watch::channel(Status::Settling).0,
+            reliable_slots: Arc::new(Semaphore::new(RELIABLE_SLOTS)),
+            log: Mutex::new(DeltaLog::new(1)),
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn push_pull_reply_to_a_peer_that_stops_reading_times_out() {
+        let ctx = ctx();
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let peer = Wire::new(&ctx.config.label, "peer", None);
+        let request = peer
+            .encode(Channel::Stream, Body::PushPull { parts: Vec::new(), reply: true, known: Vec::new() });
+        theirs.write_all(&u32::try_from(request.len()).unwrap().to_be_bytes()).await.unwrap();
+        theirs.write_all(&request).await.unwrap();
+        // `theirs` is never read: the 1 MiB reply cannot be written.
+        let started = Instant::now();
+        let served = tokio::time::timeout(
+            ctx.config.tcp_timeout * 3,
+            serve_stream(ctx.clone(), "10.0.0.2:9094".parse().unwrap(), Box::new(ours)),
+        )
+        .await;
+        assert!(served.is_ok(), "serve_stream gave up on the stalled reply");
+        assert_eq!(started.elapsed(), ctx.config.tcp_timeout);
+        assert_eq!(ctx.metrics.dropped_total(DropReason::Malformed), 0, "the request itself was fine");
+        drop(theirs);
     }
 }

@@ -1,6 +1,7 @@
 //! `TlsTransport` on real loopback sockets: clusters converge over mutual TLS, unauthenticated peers and
-//! oversized frames are rejected without harming the listener. Certificates come from rcgen; every wait is
-//! bounded.
+//! oversized frames are rejected without harming the listener, silent or numerous connections from one host
+//! cannot lock out the members, an unreachable peer costs one dial, `close` stops listening. Certificates
+//! come from rcgen; every wait is bounded.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
@@ -81,6 +82,19 @@ fn tls(ca: &Ca, identity: Option<&Ca>) -> TlsConfig {
     TlsConfig { server: Arc::new(server), client: Arc::new(client) }
 }
 
+/// Like [`tls`] with `identity` `ca`, but the server accepts clients without a certificate (the default of
+/// `client_auth_type`).
+fn tls_without_client_auth(ca: &Ca) -> TlsConfig {
+    let (certs, key) = ca.node();
+    let server = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    TlsConfig { server: Arc::new(server), client: tls(ca, Some(ca)).client }
+}
+
 async fn eventually<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !check().await {
@@ -141,9 +155,48 @@ async fn three_nodes_converge_over_mutual_tls() {
     eventually("c left", || async { a.handle.peers().len() == 2 }).await;
 }
 
-async fn bind(config: TlsConfig) -> TlsTransport {
-    let options = TlsOptions { timeout: Duration::from_secs(2), max_packet: 1024, ..TlsOptions::default() };
+fn options() -> TlsOptions {
+    TlsOptions { timeout: Duration::from_secs(2), max_packet: 1024, ..TlsOptions::default() }
+}
+
+async fn bind_with(config: TlsConfig, options: TlsOptions) -> TlsTransport {
     TlsTransport::bind("127.0.0.1:0".parse().unwrap(), config, options).await.unwrap()
+}
+
+async fn bind(config: TlsConfig) -> TlsTransport {
+    bind_with(config, options()).await
+}
+
+/// A stream exchange (what push-pull uses) from `a` to `b`.
+async fn exchange(a: &TlsTransport, b: &TlsTransport) {
+    let (out, accepted) = tokio::join!(a.connect(b.local_addr()), async {
+        tokio::time::timeout(Duration::from_secs(10), b.accept()).await.expect("accepted in time")
+    });
+    let (mut out, (from, mut inbound)) = (out.unwrap(), accepted.unwrap());
+    assert_eq!(from, a.local_addr());
+    out.write_all(b"state").await.unwrap();
+    out.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    inbound.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"state");
+}
+
+/// A TLS client speaking the documented hello directly (from 127.0.0.1).
+async fn raw_client(
+    to: SocketAddr,
+    client: Arc<rustls::ClientConfig>,
+    hello: &[u8],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let tcp = tokio::net::TcpStream::connect(to).await.unwrap();
+    let mut stream = tokio_rustls::TlsConnector::from(client)
+        .connect(ServerName::IpAddress(to.ip().into()), tcp)
+        .await
+        .unwrap();
+    let mut bytes = (hello.len() as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(hello);
+    stream.write_all(&bytes).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
 }
 
 async fn recv(t: &TlsTransport) -> (SocketAddr, Vec<u8>) {
@@ -160,16 +213,7 @@ async fn packets_come_from_the_cluster_address_and_streams_work() {
     b.send_to(a.local_addr(), b"pong").await.unwrap();
     assert_eq!(recv(&a).await, (b.local_addr(), b"pong".to_vec()));
 
-    let (mut out, accepted) = tokio::join!(async { a.connect(b.local_addr()).await.unwrap() }, async {
-        tokio::time::timeout(Duration::from_secs(10), b.accept()).await.unwrap().unwrap()
-    });
-    let (from, mut inbound) = accepted;
-    assert_eq!(from, a.local_addr());
-    out.write_all(b"state").await.unwrap();
-    out.shutdown().await.unwrap();
-    let mut got = Vec::new();
-    inbound.read_to_end(&mut got).await.unwrap();
-    assert_eq!(got, b"state");
+    exchange(&a, &b).await;
 }
 
 #[tokio::test]
@@ -217,4 +261,94 @@ async fn oversized_frame_closes_the_connection() {
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
     assert!(closed.is_ok(), "the server closes the connection");
+}
+
+#[tokio::test]
+async fn silent_connections_do_not_lock_out_peers() {
+    let ca = Ca::new("cluster CA");
+    let server = bind(tls(&ca, Some(&ca))).await;
+    // Far more silent sockets than the old single budget (256) held, all from one host: 127.0.0.2, so that
+    // the members (which dial from 127.0.0.1) are another host.
+    let silent = 300;
+    let mut sockets = Vec::new();
+    for _ in 0..silent {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        sockets.push(socket.connect(server.local_addr()).await.unwrap());
+    }
+    let per_host = TlsOptions::default().max_handshakes_per_host as u64;
+    eventually("excess silent sockets refused", || async {
+        server.refused_connections() == silent - per_host
+    })
+    .await;
+
+    let peer = bind(tls(&ca, Some(&ca))).await;
+    peer.send_to(server.local_addr(), b"still here").await.unwrap();
+    assert_eq!(recv(&server).await, (peer.local_addr(), b"still here".to_vec()));
+    exchange(&peer, &server).await;
+    drop(sockets);
+}
+
+#[tokio::test]
+async fn established_connections_are_capped_per_host() {
+    let ca = Ca::new("cluster CA");
+    // The default client_auth_type: anyone can complete the handshake.
+    let options = TlsOptions { max_inbound_per_host: 3, ..options() };
+    let server = bind_with(tls_without_client_auth(&ca), options).await;
+    let anonymous = tls(&ca, None).client;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(raw_client(server.local_addr(), anonymous.clone(), b"TGT1\x00127.0.0.1:9").await);
+    }
+    eventually("two refused after their hello", || async {
+        server.refused_connections() == 2 && server.open_connections() == 3
+    })
+    .await;
+    // A refused connection's slot is never taken; closing a held one frees its slot.
+    drop(held);
+    eventually("slots released", || async { server.open_connections() == 0 }).await;
+}
+
+#[tokio::test]
+async fn a_failed_dial_drops_the_queue_and_backs_off() {
+    let ca = Ca::new("cluster CA");
+    // Accepts and closes at once: every TLS dial fails, and each dial is one accept.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let to = listener.local_addr().unwrap();
+    let dials = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = dials.clone();
+    let acceptor = tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(tcp);
+        }
+    });
+    let options = TlsOptions { dial_backoff: Duration::from_secs(3600), ..options() };
+    let client = bind_with(tls(&ca, Some(&ca)), options).await;
+    for _ in 0..10 {
+        client.send_to(to, b"lost").await.unwrap();
+    }
+    eventually("all ten dropped", || async { client.dropped_packets() == 10 }).await;
+    assert_eq!(dials.load(std::sync::atomic::Ordering::SeqCst), 1, "one dial for the whole queue");
+    client.send_to(to, b"during backoff").await.unwrap();
+    eventually("dropped during the backoff", || async { client.dropped_packets() == 11 }).await;
+    assert_eq!(dials.load(std::sync::atomic::Ordering::SeqCst), 1, "no dial during the backoff");
+    acceptor.abort();
+}
+
+#[tokio::test]
+async fn close_stops_listening_after_sending_what_is_queued() {
+    let ca = Ca::new("cluster CA");
+    let a = bind(tls(&ca, Some(&ca))).await;
+    let b = bind(tls(&ca, Some(&ca))).await;
+    a.send_to(b.local_addr(), b"bye").await.unwrap();
+    a.close().await;
+    assert_eq!(recv(&b).await, (a.local_addr(), b"bye".to_vec()), "queued before close: still sent");
+    let refused = tokio::net::TcpStream::connect(a.local_addr()).await;
+    assert!(refused.is_err(), "the port is closed once close returns");
+    let err = a.recv_from().await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotConnected);
+    a.send_to(b.local_addr(), b"after").await.unwrap();
+    assert_eq!(a.dropped_packets(), 1, "sending after close drops");
 }

@@ -41,7 +41,8 @@ pub struct WebConfig {
 }
 
 /// `tls_server_config`. TLS is enabled when any certificate, key, CA or client auth field is set.
-#[derive(Debug, Clone, Deserialize)]
+/// `Debug` is written by hand: it must never print the inline private key.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TlsServerConfig {
     /// Inline PEM certificate (instead of `cert_file`).
@@ -59,6 +60,26 @@ pub struct TlsServerConfig {
     pub min_version: TlsVersion,
     pub max_version: TlsVersion,
     pub prefer_server_cipher_suites: bool,
+}
+
+impl std::fmt::Debug for TlsServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = if self.key.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("TlsServerConfig")
+            .field("cert", &self.cert)
+            .field("key", &key)
+            .field("client_ca", &self.client_ca)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("client_auth_type", &self.client_auth_type)
+            .field("client_ca_file", &self.client_ca_file)
+            .field("cipher_suites", &self.cipher_suites)
+            .field("curve_preferences", &self.curve_preferences)
+            .field("min_version", &self.min_version)
+            .field("max_version", &self.max_version)
+            .field("prefer_server_cipher_suites", &self.prefer_server_cipher_suites)
+            .finish()
+    }
 }
 
 impl Default for TlsServerConfig {

@@ -1,21 +1,22 @@
-//! One TLS connection of the [`super::TlsTransport`]: the hello that opens it, packet frames, and the wrapper
-//! that keeps an inbound stream's connection slot until the stream is dropped.
+//! One TLS connection of the [`super::TlsTransport`]: the hello that opens it, packet frames, the budgets that
+//! bound inbound connections (in total and per remote IP) and the wrapper that keeps an inbound stream's slot
+//! until the stream is dropped.
 //!
 //! Layout (all lengths 4-byte big-endian): the client sends a hello frame
 //! `len | "TGT1" | kind (0 = packets, 1 = stream) | advertised cluster address as UTF-8`, then either packet
 //! frames `len | datagram` (both directions on a pooled connection) or, for a stream, whatever `sync` writes.
 
 use std::{
+    collections::HashMap,
     io,
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
 };
 
-use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
-    sync::OwnedSemaphorePermit,
-};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 /// Identifies tocsin's TLS gossip and its version, so a stray client (or a future format) fails clearly.
 const MAGIC: &[u8; 4] = b"TGT1";
@@ -134,10 +135,99 @@ pub(crate) async fn write_all<W: AsyncWrite + Unpin>(writer: &mut W, framed: &[u
     writer.flush().await
 }
 
+/// Connections counted in total and per remote host, both capped: one host cannot take the whole budget.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    max_total: usize,
+    max_per_host: usize,
+    counts: Mutex<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    total: usize,
+    per_host: HashMap<IpAddr, usize>,
+}
+
+/// Why [`Budget::try_take`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Full {
+    Total,
+    Host,
+}
+
+impl Full {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Full::Total => "too many connections",
+            Full::Host => "too many connections from this host",
+        }
+    }
+}
+
+/// The key an address is counted under: the IPv4 address (also when IPv4-mapped), or the IPv6 /64, since one
+/// IPv6 host usually owns a whole /64.
+fn host_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
+}
+
+impl Budget {
+    pub(crate) fn new(max_total: usize, max_per_host: usize) -> Arc<Self> {
+        Arc::new(Self { max_total, max_per_host, counts: Mutex::new(Counts::default()) })
+    }
+
+    /// Takes one slot for a connection from `ip`, released when the [`Slot`] is dropped.
+    pub(crate) fn try_take(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, Full> {
+        let host = host_key(ip);
+        let mut counts = self.counts.lock();
+        if counts.total >= self.max_total {
+            return Err(Full::Total);
+        }
+        let n = counts.per_host.entry(host).or_insert(0);
+        if *n >= self.max_per_host {
+            return Err(Full::Host);
+        }
+        *n += 1;
+        counts.total += 1;
+        Ok(Slot { budget: self.clone(), host })
+    }
+
+    /// Slots taken now.
+    pub(crate) fn taken(&self) -> usize {
+        self.counts.lock().total
+    }
+}
+
+/// One connection's place in a [`Budget`].
+#[derive(Debug)]
+pub(crate) struct Slot {
+    budget: Arc<Budget>,
+    host: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.budget.counts.lock();
+        counts.total = counts.total.saturating_sub(1);
+        if let Some(n) = counts.per_host.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.per_host.remove(&self.host);
+            }
+        }
+    }
+}
+
 /// An accepted stream that holds its inbound-connection slot until the sync code drops it.
 pub(crate) struct Guarded<S> {
     pub(crate) inner: S,
-    pub(crate) _slot: OwnedSemaphorePermit,
+    pub(crate) _slot: Slot,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
@@ -201,5 +291,26 @@ mod tests {
         ));
         let short = [&frame(b"abc")[..5]].concat();
         assert!(read_frame(&mut short.as_slice(), 8).await.is_err());
+    }
+
+    #[test]
+    fn budget_caps_total_and_per_host() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let budget = Budget::new(4, 2);
+        let a1 = budget.try_take(ip("10.0.0.1")).unwrap();
+        // The IPv4-mapped form is the same host.
+        let a2 = budget.try_take(ip("::ffff:10.0.0.1")).unwrap();
+        assert_eq!(budget.try_take(ip("10.0.0.1")).unwrap_err(), Full::Host);
+        // One IPv6 /64 is one host.
+        let _b1 = budget.try_take(ip("2001:db8::1")).unwrap();
+        let _b2 = budget.try_take(ip("2001:db8::ffff:2")).unwrap();
+        assert_eq!(budget.try_take(ip("2001:db8::3")).unwrap_err(), Full::Total);
+        assert_eq!(budget.taken(), 4);
+        drop(a1);
+        let _c = budget.try_take(ip("10.0.0.9")).expect("released on drop");
+        assert_eq!(budget.try_take(ip("2001:db8:0:1::1")).unwrap_err(), Full::Total);
+        drop(a2);
+        assert_eq!(budget.taken(), 3);
+        assert!(!budget.counts.lock().per_host.contains_key(&ip("10.0.0.1")), "empty hosts are forgotten");
     }
 }

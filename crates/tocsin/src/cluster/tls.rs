@@ -3,7 +3,9 @@
 //!
 //! - `tls_server_config` (required): exporter-toolkit's server block, parsed and built exactly as for
 //!   `--web.config.file` ([`crate::webconfig`]). Set `client_auth_type: RequireAndVerifyClientCert` and a
-//!   `client_ca_file` for mutual TLS; without it any client may connect, as upstream.
+//!   `client_ca_file` for mutual TLS; without it any client may connect, as upstream (logged at warn level at
+//!   start). When client certificates are required, `tls_client_config` must present one: every node uses
+//!   the same file, so without it every peer would refuse this node.
 //! - `tls_client_config` (optional): prometheus/common's client TLS block, as `tls_config` in receivers.
 //!   Peers are verified against their IP address unless `server_name` is set.
 //!
@@ -54,10 +56,36 @@ pub async fn load(path: &Path) -> Result<TlsConfig, ClusterError> {
     for p in [&mut client.ca_file, &mut client.cert_file, &mut client.key_file] {
         resolve(dir, p);
     }
-    Ok(TlsConfig {
+    let auth = server.client_auth_type.clone();
+    let config = TlsConfig {
         server: server_config(server).map_err(fail)?,
         client: client_tls(&client).await.map_err(fail)?,
-    })
+    };
+    // Every node runs with the same file: requiring client certificates without presenting one would make
+    // every peer refuse this node, silently.
+    if requires_client_cert(&auth) && client.cert.is_empty() && client.cert_file.is_empty() {
+        return Err(fail(format!(
+            "tls_server_config.client_auth_type {auth} requires client certificates, \
+             but tls_client_config has no cert_file: peers would refuse this node"
+        )));
+    }
+    if auth != VERIFIED_CLIENTS {
+        tracing::warn!(file = %path.display(), "{UNVERIFIED_CLIENTS_WARNING}");
+    }
+    Ok(config)
+}
+
+/// The only `client_auth_type` under which unknown hosts cannot open gossip connections.
+const VERIFIED_CLIENTS: &str = "RequireAndVerifyClientCert";
+
+/// Logged at start when the gossip port accepts clients without a verified certificate.
+pub const UNVERIFIED_CLIENTS_WARNING: &str =
+    "gossip TLS without client certificate verification: any host that \
+     reaches the cluster port can connect; set client_auth_type: RequireAndVerifyClientCert";
+
+/// Whether exporter-toolkit's `client_auth_type` makes the server refuse clients without a certificate.
+fn requires_client_cert(auth: &str) -> bool {
+    matches!(auth, "RequireAnyClientCert" | "RequireClientCert" | "RequireAndVerifyClientCert")
 }
 
 fn resolve(dir: &Path, path: &mut String) {
@@ -114,9 +142,20 @@ mod tests {
         write_pki(dir.path());
         let server = "tls_server_config:\n  cert_file: node.crt\n  key_file: node.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: node.crt\n";
         let client = "tls_client_config:\n  ca_file: node.crt\n  cert_file: node.crt\n  key_file: node.key\n";
-        let cases: [(&str, String, Option<&str>); 9] = [
+        let anonymous = "tls_server_config:\n  cert_file: node.crt\n  key_file: node.key\n";
+        let cases: [(&str, String, Option<&str>); 11] = [
             ("full", format!("{server}{client}"), None),
-            ("server only", server.to_owned(), None),
+            ("server without client auth", anonymous.to_owned(), None),
+            (
+                "client auth required, no client cert",
+                server.to_owned(),
+                Some("client_auth_type RequireAndVerifyClientCert requires client certificates"),
+            ),
+            (
+                "client auth required, client without cert",
+                format!("{server}tls_client_config:\n  ca_file: node.crt\n"),
+                Some("tls_client_config has no cert_file"),
+            ),
             ("empty", String::new(), Some(MISSING_SERVER_CONFIG)),
             ("client only", client.to_owned(), Some(MISSING_SERVER_CONFIG)),
             ("unknown top key", format!("{server}tls_config: {{}}\n"), Some("unknown field `tls_config`")),
@@ -157,5 +196,17 @@ mod tests {
         let missing = dir.path().join("absent.yml");
         let err = load(&missing).await.expect_err("error").to_string();
         assert!(err.contains("absent.yml"), "{err}");
+    }
+
+    #[test]
+    fn debug_never_prints_the_inline_key() {
+        let server = TlsServerConfig {
+            key: "-----BEGIN PRIVATE KEY-----\nsecret material\n".to_owned(),
+            key_file: "node.key".to_owned(),
+            ..TlsServerConfig::default()
+        };
+        let shown = format!("{server:?}");
+        assert!(!shown.contains("secret material"), "{shown}");
+        assert!(shown.contains("<redacted>") && shown.contains("node.key"), "{shown}");
     }
 }
