@@ -14,9 +14,11 @@ use tocsin_template::{Data, Template};
 /// Upstream's truncation marker (`notify.TruncateInRunes`).
 pub const TRUNCATION_MARKER: &str = "…";
 
-/// How much of a successful answer is read (Slack's Web API answers JSON that echoes the message, larger than
-/// [`classify::MAX_ERROR_BODY`]); a longer answer is judged on its start, which then fails to parse.
-const MAX_ANSWER: usize = 256 * 1024;
+/// How much of a successful answer is read. Slack's `chat.postMessage` echoes the whole message, non-ASCII as
+/// `\uXXXX` (six bytes a character), so a large message's answer far exceeds [`classify::MAX_ERROR_BODY`]. A
+/// longer answer is cut ([`Answer::truncated`]) and must then be judged on its start, never retried for not
+/// parsing: the message was posted, and a retry would post it again.
+pub(crate) const MAX_ANSWER: usize = 4 * 1024 * 1024;
 
 /// `s` cut to at most `n` runes as upstream's `notify.TruncateInRunes`: the first `n - 1` runes plus `…`, or
 /// the first `n` runes without marker when `n <= 3`. The flag tells whether anything was cut.
@@ -32,16 +34,17 @@ pub fn truncate_in_runes(s: &str, n: usize) -> (String, bool) {
 }
 
 /// Renders config fields over one notification's data like upstream's `notify.TmplText`: after the first
-/// failure every further field renders empty and [`Renderer::finish`] reports that failure.
+/// failure every further field renders empty and [`Renderer::finish`] reports that failure. The data is built
+/// once and shared by every field (never copied per field); empty fields do not touch it.
 pub(crate) struct Renderer<'a> {
     template: &'a Template,
-    pub data: Data,
+    pub data: Arc<Data>,
     error: Option<NotifyError>,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(template: &'a Template, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Self {
-        Self { template, data: crate::dingtalk::robot::data(ctx, alerts), error: None }
+        Self { template, data: crate::dingtalk::robot::shared_data(ctx, alerts), error: None }
     }
 
     /// `text` rendered; the error (permanent, as upstream returns `false`) names the field.
@@ -49,7 +52,7 @@ impl<'a> Renderer<'a> {
         if self.error.is_some() || text.is_empty() {
             return String::new();
         }
-        match crate::dingtalk::robot::render(self.template, field, text, &self.data) {
+        match crate::dingtalk::robot::render_shared(self.template, field, text, &self.data) {
             Ok(s) => s,
             Err(e) => {
                 self.error = Some(e);
@@ -59,7 +62,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// `Ok` unless a field failed to render.
-    pub fn finish(self) -> Result<Data, NotifyError> {
+    pub fn finish(self) -> Result<Arc<Data>, NotifyError> {
         match self.error {
             None => Ok(self.data),
             Some(e) => Err(e),
@@ -90,6 +93,8 @@ pub(crate) struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// Whether the server sent more than [`MAX_ANSWER`] bytes and `body` holds only the start.
+    pub truncated: bool,
 }
 
 /// How much of the answer [`post_json`] reads.
@@ -123,27 +128,32 @@ pub(crate) async fn post_json(
     let status = resp.status().as_u16();
     let content_type =
         resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let body = match read {
+    let (body, truncated) = match read {
         ReadBody::OnFailure if resp.status().is_success() => {
             classify::drain(resp);
-            Vec::new()
+            (Vec::new(), false)
         }
-        ReadBody::OnFailure => classify::read_bounded(resp).await,
-        ReadBody::Always => read_limited(resp).await,
+        ReadBody::OnFailure => (classify::read_bounded(resp).await, false),
+        ReadBody::Always => read_limited(resp, MAX_ANSWER).await,
     };
-    Ok(Answer { status, content_type, body })
+    Ok(Answer { status, content_type, body, truncated })
 }
 
-async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
+/// At most `limit` bytes of the answer, and whether there was more (the rest is left unread).
+pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
-    while out.len() < MAX_ANSWER {
+    loop {
         match resp.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
-            _ => break,
+            Ok(Some(chunk)) => {
+                out.extend_from_slice(&chunk);
+                if out.len() > limit {
+                    out.truncate(limit);
+                    return (out, true);
+                }
+            }
+            _ => return (out, false),
         }
     }
-    out.truncate(MAX_ANSWER);
-    out
 }
 
 /// Upstream's `notify.Retrier{}.Check`: 2xx succeeds; 5xx is retried; everything else, 429 included, is
@@ -233,5 +243,29 @@ mod tests {
             assert_eq!(got, c.want, "{}", c.status);
         }
         assert_eq!(check_status(404, b"no_team").unwrap_err().message, "unexpected status code 404: no_team");
+    }
+
+    #[test]
+    fn renderer_shares_one_data_and_skips_empty_fields() {
+        let template = Template::with_defaults();
+        let ctx = NotifyCtx {
+            receiver: "r".into(),
+            group_key: "{}:{}".into(),
+            group_labels: Default::default(),
+            repeat_interval: std::time::Duration::from_secs(3600),
+            now: chrono::DateTime::UNIX_EPOCH,
+            external_url: "http://am".into(),
+        };
+        let mut r = Renderer::new(&template, &ctx, &[]);
+        let built = Arc::clone(&r.data);
+        for _ in 0..25 {
+            assert_eq!(r.render("field", ""), "");
+        }
+        // Empty fields neither rendered nor copied: the only references are the Renderer's and ours.
+        assert_eq!(Arc::strong_count(&built), 2);
+        assert_eq!(r.render("title", "{{ .Status }}"), "resolved");
+        assert_eq!(Arc::strong_count(&built), 2, "rendering borrowed the shared data, kept nothing");
+        let data = r.finish().unwrap();
+        assert!(Arc::ptr_eq(&data, &built), "every field saw the one data built for the notification");
     }
 }

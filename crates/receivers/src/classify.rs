@@ -53,6 +53,74 @@ pub async fn read_bounded(mut resp: reqwest::Response) -> Vec<u8> {
     out
 }
 
+/// Reads what [`redact_bounded`] needs of a failed response's body: [`MAX_ERROR_BODY`] bytes plus the longest
+/// secret, so a secret that starts before the cut is read whole and can be redacted. The rest is not read.
+pub async fn read_bounded_redacted(mut resp: reqwest::Response, secrets: &[&str]) -> Vec<u8> {
+    let limit = MAX_ERROR_BODY + secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.truncate(limit);
+    redact_bounded(&out, secrets)
+}
+
+/// The shortest secret whose prefix is dropped from the end of a cut text (shorter ones would eat ordinary
+/// text too often, and a few characters of one reveal little).
+pub const MIN_PARTIAL_SECRET: usize = 8;
+
+/// A response body made fit for an error message: every secret replaced by `<redacted>` first, then cut to
+/// [`MAX_ERROR_BODY`] bytes on a character boundary. Cutting first would let a secret that straddles the cut
+/// escape redaction (AWS's `SignatureDoesNotMatch` echoes the canonical request, session token included).
+///
+/// `body` should hold [`MAX_ERROR_BODY`] bytes plus the longest secret when there are that many. When it holds
+/// more than [`MAX_ERROR_BODY`] (so it was, or is now, cut), a trailing partial secret is dropped too: the longest
+/// suffix that is a prefix of a secret of at least [`MIN_PARTIAL_SECRET`] bytes, which is what remains of a
+/// secret cut by the read once redactions before it shortened the text. A body that was not cut keeps its end:
+/// there a secret's first letters are just text (`…/rk-defaults` and a key starting with `s`).
+pub fn redact_bounded(body: &[u8], secrets: &[&str]) -> Vec<u8> {
+    let was_cut = body.len() > MAX_ERROR_BODY;
+    let mut out = body.to_vec();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = replace_bytes(&out, s.as_bytes(), REDACTED.as_bytes());
+    }
+    if out.len() > MAX_ERROR_BODY {
+        // Back up to the first byte of a character the cut would split (at most 3 continuation bytes).
+        let mut cut = MAX_ERROR_BODY;
+        while cut > MAX_ERROR_BODY - 3 && out.get(cut).is_some_and(|b| b & 0xC0 == 0x80) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    let partial = secrets
+        .iter()
+        .filter(|s| was_cut && s.len() >= MIN_PARTIAL_SECRET)
+        .filter_map(|s| (1..s.len()).rev().find(|&k| out.ends_with(&s.as_bytes()[..k])))
+        .max()
+        .unwrap_or(0);
+    out.truncate(out.len() - partial);
+    out
+}
+
+/// `haystack` with every non-overlapping occurrence of `needle` (not empty) replaced, left to right.
+fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// How much of a successful response's body [`drain`] reads before giving the connection up.
 pub const MAX_DRAINED_BODY: usize = 64 * 1024;
 
@@ -156,6 +224,55 @@ mod tests {
         big.extend_from_slice("é and more".as_bytes());
         let e = check_status(502, &big).unwrap_err();
         assert_eq!(e.message.len(), "unexpected status code 502: ".len() + MAX_ERROR_BODY - 1);
+    }
+
+    #[test]
+    fn secrets_across_the_cut_are_redacted_or_dropped() {
+        struct Case {
+            name: &'static str,
+            body: Vec<u8>,
+            want_end: &'static str,
+        }
+        const TOKEN: &str = "FQoGZXIvYXdzEXAMPLEsessiontoken+/==";
+        let pad = |n: usize| vec![b'a'; n];
+        let with = |n: usize, tail: &str| [pad(n), tail.as_bytes().to_vec()].concat();
+        let cases = [
+            // The token starts 10 bytes before the cut: cutting first would keep those 10 bytes.
+            Case { name: "straddles", body: with(MAX_ERROR_BODY - 10, TOKEN), want_end: "a<redacted>" },
+            Case {
+                name: "straddles, more after",
+                body: with(MAX_ERROR_BODY - 30, &format!("{TOKEN} rest")),
+                want_end: "a<redacted> rest",
+            },
+            // The read stopped 12 bytes into a token that redactions before it pulled under the cut.
+            Case {
+                name: "partial at the read limit",
+                body: [TOKEN.repeat(3).into_bytes(), with(MAX_ERROR_BODY - 3 * 10 - 12, &TOKEN[..12])]
+                    .concat(),
+                want_end: "aaa",
+            },
+            // A body that was not cut keeps its end, even when it looks like a token's start.
+            Case { name: "not cut", body: with(100, &TOKEN[..12]), want_end: &TOKEN[..12] },
+            Case { name: "whole", body: with(5, &format!("x{TOKEN}y")), want_end: "ax<redacted>y" },
+        ];
+        for c in cases {
+            let got = redact_bounded(&c.body, &[TOKEN, ""]);
+            let text = String::from_utf8(got.clone()).unwrap();
+            assert!(text.ends_with(c.want_end), "{}: …{}", c.name, &text[text.len().saturating_sub(40)..]);
+            assert!(got.len() <= MAX_ERROR_BODY, "{}", c.name);
+            if c.name != "not cut" {
+                for k in MIN_PARTIAL_SECRET..=TOKEN.len() {
+                    assert!(!text.contains(&TOKEN[..k]), "{}: {k} bytes of the token", c.name);
+                }
+            }
+        }
+        // A redaction that shortens the text pulls bytes from beyond the old cut into the message.
+        let body = [TOKEN.repeat(40).into_bytes(), pad(2000)].concat();
+        let got = redact_bounded(&body[..MAX_ERROR_BODY + TOKEN.len()], &[TOKEN]);
+        assert!(!String::from_utf8_lossy(&got).contains(&TOKEN[..MIN_PARTIAL_SECRET]));
+        // A character split by the cut is dropped whole.
+        let body = with(MAX_ERROR_BODY - 1, "é");
+        assert_eq!(redact_bounded(&body, &[]), pad(MAX_ERROR_BODY - 1));
     }
 
     #[test]

@@ -170,12 +170,15 @@ pub(crate) struct Request<'a> {
     pub retrier: &'a Retrier,
     /// Prefixed to transport errors (upstream wraps them, e.g. `failed to post message to PagerDuty`).
     pub context: Option<&'a str>,
+    /// Redacted from a failed answer's body before it is cut to [`classify::MAX_ERROR_BODY`] (see
+    /// [`classify::redact_bounded`]); [`finish`] redacts the whole message again.
+    pub secrets: &'a [&'a str],
 }
 
 /// Sends one JSON request and judges the answer with its retrier. Transport errors are retried and never show
 /// the URL; a successful response's body is drained so the connection is reused.
 pub(crate) async fn send(client: &HttpClient, r: Request<'_>, body: Vec<u8>) -> Result<(), NotifyError> {
-    let Request { method, url, auth, retrier, context } = r;
+    let Request { method, url, auth, retrier, context, secrets } = r;
     let prepare = |e: crate::http::HttpError| NotifyError {
         retry: Retry::Yes,
         reason: FailureReason::Other,
@@ -207,7 +210,7 @@ pub(crate) async fn send(client: &HttpClient, r: Request<'_>, body: Vec<u8>) -> 
         classify::drain(resp);
         return Ok(());
     }
-    let body = classify::read_bounded(resp).await;
+    let body = classify::read_bounded_redacted(resp, secrets).await;
     retrier.check(status, &body)
 }
 

@@ -8,7 +8,7 @@
 //! once, they go in the form body, and whichever worked is kept (x/oauth2's `AuthStyleAutoDetect`).
 //! Token requests use oauth2's own `tls_config` and proxy settings, never the notification's.
 
-use crate::classify::{bounded_text, error_chain, redact};
+use crate::classify::{bounded_text, error_chain, redact, redact_bounded, MAX_ERROR_BODY};
 use crate::http::{HttpClient, HttpClientSettings, HttpContext, HttpError, SecretSource};
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
@@ -21,8 +21,14 @@ const EXPIRY_DELTA: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 /// x/oauth2 reads at most 1 MiB of a token response.
 const MAX_TOKEN_RESPONSE: usize = 1 << 20;
 
+/// x/oauth2 caps `expires_in` at `math.MaxInt32` seconds (about 68 years).
+const MAX_EXPIRES_IN: i64 = i32::MAX as i64;
+
+/// The most characters of the server's `error_description` and `error_uri` put in an error message.
+const MAX_ERROR_FIELD: usize = 256;
+
 /// The `oauth2` block of `http_config`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OAuth2Settings {
     pub client_id: String,
     pub client_secret: SecretSource,
@@ -32,6 +38,21 @@ pub struct OAuth2Settings {
     /// The client of token requests: oauth2's `tls_config`, `proxy_url`, `no_proxy`, `proxy_from_environment`,
     /// `proxy_connect_header` (its `auth` is ignored).
     pub http: HttpClientSettings,
+}
+
+/// Endpoint parameters may carry secrets (an `audience` is harmless, a `client_assertion` is not) and the token
+/// URL may carry userinfo: only the parameter names and the URL without userinfo are printed.
+impl fmt::Debug for OAuth2Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Settings")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("scopes", &self.scopes)
+            .field("token_url", &display_url(&self.token_url))
+            .field("endpoint_params", &self.endpoint_params.keys().collect::<Vec<_>>())
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 impl OAuth2Settings {
@@ -104,7 +125,8 @@ impl TokenSource {
         let cache = self.cached();
         let token = cache.token.as_ref().filter(|_| cache.secret == secret)?;
         match token.expiry {
-            Some(expiry) if expiry - EXPIRY_DELTA < now => None,
+            // An expiry too early to subtract the delta from is long past.
+            Some(expiry) if expiry.checked_sub_signed(EXPIRY_DELTA).is_none_or(|e| e < now) => None,
             _ => Some(token.header.clone()),
         }
     }
@@ -182,7 +204,10 @@ impl TokenSource {
                 "oauth2: cannot fetch token: {} {}\nResponse: {}",
                 status.as_u16(),
                 status.canonical_reason().unwrap_or(""),
-                bounded_text(&body)
+                bounded_text(&redact_bounded(
+                    &body[..body.len().min(MAX_ERROR_BODY + secret.len())],
+                    &[secret]
+                ))
             );
             self.error(cause, status.is_server_error(), secret)
         };
@@ -199,10 +224,14 @@ impl TokenSource {
         };
         let error_code = fields.get("error").filter(|e| !e.is_empty());
         if let Some(code) = error_code {
-            let mut cause = format!("oauth2: {code:?}");
+            let mut cause =
+                format!("oauth2: {:?}", cap_chars(&redact(code.clone(), &[secret]), MAX_ERROR_FIELD));
             for k in ["error_description", "error_uri"] {
                 if let Some(v) = fields.get(k).filter(|v| !v.is_empty()) {
-                    cause.push_str(&format!(" {v:?}"));
+                    cause.push_str(&format!(
+                        " {:?}",
+                        cap_chars(&redact(v.clone(), &[secret]), MAX_ERROR_FIELD)
+                    ));
                 }
             }
             return Err(self.error(cause, status.is_server_error(), secret));
@@ -225,18 +254,30 @@ impl TokenSource {
                 }
             },
         };
-        let expiry = (expires_in != 0)
-            .then(|| {
-                chrono::TimeDelta::try_seconds(expires_in)
-                    .and_then(|d| self.context.clock.now().checked_add_signed(d))
-            })
-            .flatten();
+        let expiry = token_expiry(self.context.clock.now(), expires_in);
         let kind = token_type(fields.get("token_type").map(String::as_str).unwrap_or(""));
         let mut header = HeaderValue::from_str(&format!("{kind} {access}")).map_err(|_| {
             self.error("oauth2: access_token is not a valid header value".to_owned(), false, secret)
         })?;
         header.set_sensitive(true);
         Ok(Token { header, expiry })
+    }
+}
+
+/// When a token answered with `expires_in` at `now` expires: as x/oauth2, no expiry information when it is not
+/// positive, and at most [`MAX_EXPIRES_IN`] seconds ahead. Never panics, whatever the server sent.
+fn token_expiry(now: DateTime<Utc>, expires_in: i64) -> Option<DateTime<Utc>> {
+    if expires_in <= 0 {
+        return None;
+    }
+    chrono::TimeDelta::try_seconds(expires_in.min(MAX_EXPIRES_IN)).and_then(|d| now.checked_add_signed(d))
+}
+
+/// At most `n` characters of `s`, `…` marking a cut.
+fn cap_chars(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        None => s.to_owned(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
     }
 }
 
@@ -369,6 +410,56 @@ mod tests {
         assert_eq!(token_type(""), "Bearer");
         assert_eq!(token_type("mac"), "MAC");
         assert_eq!(token_type("DPoP"), "DPoP");
+    }
+
+    #[test]
+    fn expiry_never_overflows() {
+        struct Case {
+            name: &'static str,
+            expires_in: i64,
+            want: Option<i64>,
+        }
+        let cases = [
+            Case { name: "zero", expires_in: 0, want: None },
+            Case { name: "negative", expires_in: -1, want: None },
+            Case { name: "hugely negative", expires_in: -9_000_000_000_000, want: None },
+            Case { name: "min", expires_in: i64::MIN, want: None },
+            Case { name: "an hour", expires_in: 3600, want: Some(3600) },
+            Case {
+                name: "hugely positive",
+                expires_in: 9_000_000_000_000_000_000,
+                want: Some(MAX_EXPIRES_IN),
+            },
+            Case { name: "max", expires_in: i64::MAX, want: Some(MAX_EXPIRES_IN) },
+        ];
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        for c in cases {
+            let got = token_expiry(now, c.expires_in).map(|e| (e - now).num_seconds());
+            assert_eq!(got, c.want, "{}", c.name);
+        }
+        // Near the end of chrono's range the expiry is unrepresentable: no expiry rather than a panic.
+        assert_eq!(token_expiry(DateTime::<Utc>::MAX_UTC, 60), None);
+    }
+
+    #[test]
+    fn debug_hides_params_and_userinfo() {
+        let s = OAuth2Settings {
+            client_id: "id".into(),
+            client_secret: SecretSource::Inline("sekret".into()),
+            scopes: vec![],
+            token_url: "https://u:pw@idp.example/token".into(),
+            endpoint_params: [("client_assertion".to_owned(), "jwt-value".to_owned())].into(),
+            http: OAuth2Settings::token_client_defaults(),
+        };
+        let d = format!("{s:?}");
+        assert!(d.contains("client_assertion") && d.contains("https://idp.example/token"), "{d}");
+        assert!(!d.contains("jwt-value") && !d.contains("pw") && !d.contains("sekret"), "{d}");
+    }
+
+    #[test]
+    fn caps_chars() {
+        assert_eq!(cap_chars("abc", 3), "abc");
+        assert_eq!(cap_chars("ééééé", 2), "éé…");
     }
 
     #[test]

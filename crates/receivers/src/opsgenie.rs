@@ -265,6 +265,7 @@ impl Notifier for OpsGenie {
                     auth: Authorization::Header(&auth),
                     retrier: &RETRIER,
                     context: None,
+                    secrets: &[&key, &genie_key],
                 };
                 incident::send(&self.client, request, r.body).await?;
             }

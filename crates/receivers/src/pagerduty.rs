@@ -344,6 +344,7 @@ impl Notifier for Pagerduty {
                     auth: Authorization::HttpConfig,
                     retrier,
                     context: Some(context),
+                    secrets: &[&key],
                 };
                 incident::send(&self.client, request, body).await
             }

@@ -214,6 +214,9 @@ impl Slack {
             e
         };
         chatpost::check_status(answer.status, &answer.body).map_err(in_channel)?;
+        if answer.truncated {
+            return check_truncated_answer(&answer.content_type, &answer.body).map_err(in_channel);
+        }
         check_answer(&answer.content_type, &answer.body).map_err(in_channel)
     }
 }
@@ -278,6 +281,37 @@ pub fn check_answer(content_type: &str, body: &[u8]) -> Result<(), NotifyError> 
         ));
     }
     Ok(())
+}
+
+/// Judges a 2xx answer that was cut at [`chatpost::MAX_ANSWER`] bytes (a Web API answer echoing a huge message)
+/// by its start, as the whole would not parse: success when it opens with `{"ok":true` (whitespace allowed), a
+/// permanent failure otherwise. Never retried: the message was accepted, a retry could only post it again.
+pub fn check_truncated_answer(content_type: &str, body: &[u8]) -> Result<(), NotifyError> {
+    if content_type.starts_with("application/json") && opens_with_ok_true(body) {
+        return Ok(());
+    }
+    Err(NotifyError {
+        retry: Retry::No,
+        reason: FailureReason::ClientError,
+        message: format!(
+            "response from Slack larger than {} bytes does not start with {{\"ok\":true: {:?}",
+            chatpost::MAX_ANSWER,
+            classify::bounded_text(body)
+        ),
+    })
+}
+
+/// Whether `body` starts with `{"ok":true` in JSON's grammar (any whitespace between the tokens).
+fn opens_with_ok_true(body: &[u8]) -> bool {
+    let mut rest = body;
+    for token in [&b"{"[..], b"\"ok\"", b":", b"true"] {
+        rest = rest.trim_ascii_start();
+        match rest.strip_prefix(token) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    matches!(rest.trim_ascii_start().first(), Some(b',' | b'}'))
 }
 
 #[async_trait]
@@ -349,5 +383,46 @@ mod tests {
             "{}",
             bad.message
         );
+    }
+
+    #[test]
+    fn truncated_answers_are_judged_by_their_start() {
+        struct Case {
+            name: &'static str,
+            content_type: &'static str,
+            body: &'static str,
+            ok: bool,
+        }
+        let cases = [
+            Case {
+                name: "compact",
+                content_type: "application/json",
+                body: r#"{"ok":true,"ts":"1"#,
+                ok: true,
+            },
+            Case { name: "spaced", content_type: "application/json", body: "{\n \"ok\" : true }", ok: true },
+            Case { name: "false", content_type: "application/json", body: r#"{"ok":false,"e"#, ok: false },
+            Case {
+                name: "truthy prefix",
+                content_type: "application/json",
+                body: r#"{"ok":trueish"#,
+                ok: false,
+            },
+            Case {
+                name: "ok not first",
+                content_type: "application/json",
+                body: r#"{"ts":"1","ok":true"#,
+                ok: false,
+            },
+            Case { name: "webhook text", content_type: "text/plain", body: r#"{"ok":true,"#, ok: false },
+            Case { name: "empty", content_type: "application/json", body: "", ok: false },
+        ];
+        for c in cases {
+            let got = check_truncated_answer(c.content_type, c.body.as_bytes());
+            assert_eq!(got.is_ok(), c.ok, "{}", c.name);
+            if let Err(e) = got {
+                assert_eq!(e.retry, Retry::No, "{}: a 2xx is never retried, the message was posted", c.name);
+            }
+        }
     }
 }

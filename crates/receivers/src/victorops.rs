@@ -129,6 +129,7 @@ impl Notifier for VictorOps {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         let key =
             incident::read_key(self.settings.api_key.as_ref(), "failed to read API key from file").await?;
+        let escaped = incident::escape_path(&key);
         let result = async {
             let url = self.url(ctx, alerts, &key)?;
             let body = self.render(ctx, alerts)?;
@@ -138,11 +139,11 @@ impl Notifier for VictorOps {
                 auth: Authorization::HttpConfig,
                 retrier: &RETRIER,
                 context: None,
+                secrets: &[&key, &escaped],
             };
             incident::send(&self.client, request, body).await
         }
         .await;
-        let escaped = incident::escape_path(&key);
         incident::finish(result, ctx, NAME, &[&key, &escaped])
     }
 

@@ -454,3 +454,85 @@ async fn proxy_connect_header_on_connect_only() {
     assert!(seen[1].head.starts_with("POST http://plain.tocsin.invalid/y "), "{}", seen[1].head);
     assert_eq!(header(&seen[1].head, "x-tenant"), None, "not on forwarded plain-HTTP requests");
 }
+
+/// A token endpoint answering `tok1`, `tok2`, ... with `expires_in` written as given.
+fn token_server_raw(count: Arc<AtomicUsize>, expires_in: &'static str) -> Responder {
+    Arc::new(move |_| {
+        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+        let body = format!(r#"{{"access_token":"tok{n}","token_type":"bearer","expires_in":{expires_in}}}"#);
+        response(200, "content-type: application/json\r\n", body.as_bytes())
+    })
+}
+
+#[tokio::test]
+async fn oauth2_extreme_expires_in_neither_panics_nor_refetches_early() {
+    install_crypto();
+    struct Case {
+        name: &'static str,
+        expires_in: &'static str,
+        /// Seconds after which the token is fetched again (`None`: kept for good).
+        refetch_after: Option<i64>,
+    }
+    let cases = [
+        Case { name: "hugely negative", expires_in: "-9000000000000", refetch_after: None },
+        Case { name: "zero", expires_in: "0", refetch_after: None },
+        // Capped at i32::MAX seconds as x/oauth2 does, minus the 10 s expiry delta.
+        Case {
+            name: "hugely positive",
+            expires_in: "9000000000000000000",
+            refetch_after: Some(2_147_483_647 - 9),
+        },
+    ];
+    let target = Server::start(None, ok()).await;
+    let url = format!("http://127.0.0.1:{}/", target.port);
+    for c in cases {
+        let count = Arc::new(AtomicUsize::new(0));
+        let idp = Server::start(None, token_server_raw(count.clone(), c.expires_in)).await;
+        let clock = manual_clock();
+        let client = oauth_client(oauth(format!("http://127.0.0.1:{}/token", idp.port)), clock.clone());
+        send(&client, &url).await.unwrap();
+        clock.advance(chrono::TimeDelta::days(400));
+        send(&client, &url).await.unwrap();
+        assert_eq!(count.load(Ordering::SeqCst), 1, "{}: token kept", c.name);
+        if let Some(after) = c.refetch_after {
+            clock.advance(chrono::TimeDelta::seconds(after - 400 * 86_400 - 1));
+            send(&client, &url).await.unwrap();
+            assert_eq!(count.load(Ordering::SeqCst), 1, "{}: still valid", c.name);
+            clock.advance(chrono::TimeDelta::seconds(2));
+            send(&client, &url).await.unwrap();
+            assert_eq!(count.load(Ordering::SeqCst), 2, "{}: fetched again", c.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn oauth2_error_fields_are_capped_and_secrets_cut_in_half_dropped() {
+    install_crypto();
+    let target = Server::start(None, ok()).await;
+    // A long error_description: the message keeps 256 characters of it.
+    let long = "d".repeat(1000);
+    let body = format!(r#"{{"error":"invalid_client","error_description":"{long}","error_uri":"{long}"}}"#);
+    let idp = Server::start(
+        None,
+        Arc::new(move |_| response(401, "content-type: application/json\r\n", body.as_bytes())),
+    )
+    .await;
+    let c = oauth_client(oauth(format!("http://127.0.0.1:{}/token", idp.port)), manual_clock());
+    let msg = send(&c, &format!("http://127.0.0.1:{}/", target.port)).await.unwrap_err().to_string();
+    let capped = format!("\"{}…\"", "d".repeat(256));
+    assert!(msg.ends_with(&format!(r#"oauth2: "invalid_client" {capped} {capped}"#)), "{msg}");
+
+    // A plain answer echoing the secret across the 1 KiB cut.
+    for (pad, want_end) in [(1024 - 5, "x<reda"), (1024 - 20, "x<redacted> and more")] {
+        let body = format!("{}{SECRET} and more", "x".repeat(pad));
+        let idp = Server::start(
+            None,
+            Arc::new(move |_| response(400, "content-type: text/plain\r\n", body.as_bytes())),
+        )
+        .await;
+        let c = oauth_client(oauth(format!("http://127.0.0.1:{}/token", idp.port)), manual_clock());
+        let msg = send(&c, &format!("http://127.0.0.1:{}/", target.port)).await.unwrap_err().to_string();
+        assert!(msg.ends_with(want_end), "{pad}: {msg}");
+        assert!(!msg.contains("xs3"), "{pad}: {msg}");
+    }
+}

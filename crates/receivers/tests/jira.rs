@@ -329,3 +329,100 @@ async fn bad_template_fails_before_the_issue_is_written() {
     assert!(e.message.starts_with("summary template:"), "{}", e.message);
     assert_eq!(calls(&server).await.len(), 1, "only the search ran");
 }
+
+/// A firing alert `alertname=A` with the extra labels given.
+fn firing_with(extra: &[(&str, &str)]) -> Arc<Alert> {
+    let mut a = Alert::clone(&common::firing("i1"));
+    for (k, v) in extra {
+        a.labels.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Arc::new(a)
+}
+
+#[tokio::test]
+async fn self_reproducing_field_templates_are_cut_off() {
+    struct Case {
+        name: &'static str,
+        labels: Vec<(&'static str, String)>,
+        want: &'static str,
+    }
+    let me = "{{ .CommonLabels.payload }}";
+    let wide =
+        |inner: &str| format!("[{}]", vec![format!("\"{{{{ .CommonLabels.{inner} }}}}\""); 100].join(","));
+    let cases = [
+        Case {
+            name: "renders to itself",
+            labels: vec![("payload", format!("[\"{me}\"]"))],
+            want: "jira field customfield_1: template nesting deeper than 8",
+        },
+        Case {
+            // 120 nested lists per level: the recursion is bounded in depth, not only in re-renders.
+            name: "renders to itself deep inside lists",
+            labels: vec![("payload", format!("{}\"{me}\"{}", "[".repeat(120), "]".repeat(120)))],
+            want: "jira field customfield_1: value nesting deeper than 32",
+        },
+        Case {
+            name: "renders to itself a few lists deeper each time",
+            labels: vec![("payload", format!("[[[[\"{me}\"]]]]"))],
+            want: "jira field customfield_1: value nesting deeper than 32",
+        },
+        Case {
+            name: "fans out",
+            labels: vec![("payload", wide("b")), ("b", wide("c")), ("c", "x".to_owned())],
+            want: "jira field customfield_1: more than 10000 template renders",
+        },
+    ];
+    for c in cases {
+        let server = mock(json!([])).await;
+        let mut s = settings(format!("http://127.0.0.1:{}/rest/api/2", server.port));
+        s.fields = [("customfield_1".to_owned(), json!(me))].into_iter().collect();
+        let labels: Vec<(&str, &str)> = c.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let e = jira(s).notify(&common::ctx("r"), &[firing_with(&labels)]).await.unwrap_err();
+        assert_eq!((e.retry, e.message.as_str()), (Retry::No, c.want), "{}", c.name);
+        assert_eq!(calls(&server).await.len(), 1, "{}: only the search ran", c.name);
+    }
+}
+
+#[tokio::test]
+async fn nesting_within_the_limit_still_renders() {
+    let server = mock(json!([])).await;
+    let mut s = settings(format!("http://127.0.0.1:{}/rest/api/2", server.port));
+    s.fields = [("customfield_1".to_owned(), json!("{{ .CommonLabels.l1 }}"))].into_iter().collect();
+    // l1 → [l2] → [[l3]] … 8 re-renders down to a plain string.
+    let names: Vec<String> = (1..=9).map(|i| format!("l{i}")).collect();
+    let mut labels: Vec<(String, String)> = (1..9)
+        .map(|i| (names[i - 1].clone(), format!("[\"{{{{ .CommonLabels.{} }}}}\"]", names[i])))
+        .collect();
+    labels.push(("l9".into(), "leaf".into()));
+    let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    jira(s).notify(&common::ctx("r"), &[firing_with(&labels)]).await.unwrap();
+    let create: Value = serde_json::from_slice(&calls(&server).await[1].2.body).unwrap();
+    assert_eq!(create["fields"]["customfield_1"], json!([[[[[[[["leaf"]]]]]]]]));
+}
+
+#[tokio::test]
+async fn transport_and_body_errors_are_not_retried() {
+    // Nothing listens: the exchange fails.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let e = jira(settings(format!("http://127.0.0.1:{port}/rest/api/2")))
+        .notify(&common::ctx("r"), &[common::firing("i1")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.retry, Retry::No, "{}", e.message);
+    assert!(e.message.starts_with("failed to look up existing issues: Post \"<redacted>\""), "{}", e.message);
+
+    // The answer promises 100 bytes and closes after one: the body read fails.
+    let server = Server::start(
+        None,
+        Arc::new(|_: &str| b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{".to_vec()),
+    )
+    .await;
+    let e = jira(settings(format!("http://127.0.0.1:{}/rest/api/2", server.port)))
+        .notify(&common::ctx("r"), &[common::firing("i1")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.retry, Retry::No, "{}", e.message);
+    assert!(e.message.starts_with("failed to look up existing issues: "), "{}", e.message);
+}

@@ -166,3 +166,27 @@ fn template_errors_are_permanent() {
     assert_eq!(e.retry, Retry::No);
     assert!(e.message.starts_with("templating error: "), "{}", e.message);
 }
+
+/// A key echoed across the 1 KiB cut of the answer is redacted before the cut; what the read left of a key at
+/// its limit is dropped once earlier redactions pull it under the cut.
+#[tokio::test]
+async fn key_echoed_across_the_body_cut_never_leaks() {
+    common::install_crypto();
+    let key = "secret-genie-key"; // 16 bytes: the read stops at 1024 + 16
+    let x = |n: usize| "x".repeat(n);
+    for (body, want_end) in [
+        (format!("{}{key} and more", x(1024 - 6)), "x<redac"),
+        (format!("{}{key} and more", x(1024 - 40)), "x<redacted> and more"),
+        // 3 keys shrink by 18 bytes: the 9 bytes of the fourth key read before the limit end up under the cut.
+        (format!("{}{}{key} and more", key.repeat(3), x(1040 - 48 - 9)), "x"),
+    ] {
+        let server = Server::start(None, Arc::new(move |_: &str| response(400, "", body.as_bytes()))).await;
+        let mut s = settings(format!("http://127.0.0.1:{}/", server.port));
+        s.update_alerts = false;
+        let e = OpsGenie::new(s, fixture::template()).notify(&ctx("r"), &alerts(KIND, Phase::Resolved)).await;
+        let e = e.unwrap_err();
+        assert!(e.message.ends_with(want_end), "{want_end}: {}", e.message);
+        assert!(!e.message.contains("xsecr"), "{want_end}: {}", e.message);
+        assert!(e.message.len() <= "unexpected status code 400: ".len() + 1024, "{want_end}");
+    }
+}

@@ -215,6 +215,23 @@ async fn answers_and_retries() {
     }
 }
 
+/// An answer beyond the 4 MiB read (`success` comes last) cannot be judged; the 2xx is never retried, since
+/// a retry would post the message again.
+#[tokio::test]
+async fn huge_answers_are_never_retried() {
+    install_crypto();
+    let body = format!(r#"{{"message":{{"msg":"{}"}},"success":true}}"#, "\\u00e9".repeat(1024 * 1024));
+    let server = Server::start(None, answer(200, body)).await;
+    let r = notifier(settings(&format!("http://127.0.0.1:{}", server.port), "#ops"));
+    let e = tocsin_pipeline::notifier::Notifier::notify(&r, &ctx("r"), &[firing("i1")]).await.unwrap_err();
+    assert_eq!((e.retry, e.reason), (Retry::No, FailureReason::ClientError));
+    assert_eq!(
+        e.message,
+        "channel \"#ops\": response from Rocketchat larger than 4194304 bytes: outcome unknown"
+    );
+    assert_eq!(server.seen.lock().await.len(), 1);
+}
+
 #[tokio::test]
 async fn title_is_cut_to_1024_runes() {
     let mut s = settings("http://127.0.0.1:1", "");

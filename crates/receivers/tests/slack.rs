@@ -202,6 +202,57 @@ async fn answers_and_retries() {
     }
 }
 
+/// `chat.postMessage` echoes the message (non-ASCII as `\uXXXX`): an answer beyond the 4 MiB read is judged by
+/// its start and never retried, since a retry would post the message again.
+#[tokio::test]
+async fn huge_answers_are_judged_by_their_start_and_never_retried() {
+    install_crypto();
+    let echo = "\\u00e9".repeat(1024 * 1024); // 6 MiB of echoed text
+    struct Case {
+        name: &'static str,
+        body: String,
+        want: Result<(), Retry>,
+    }
+    let cases = [
+        Case {
+            name: "ok",
+            body: format!(r#"{{"ok":true,"channel":"C1","message":{{"text":"{echo}"}}}}"#),
+            want: Ok(()),
+        },
+        Case {
+            name: "ok with whitespace",
+            body: format!("{{ \"ok\" :\n true, \"message\":{{\"text\":\"{echo}\"}}}}"),
+            want: Ok(()),
+        },
+        Case {
+            name: "not ok",
+            body: format!(r#"{{"ok":false,"error":"x","message":{{"text":"{echo}"}}}}"#),
+            want: Err(Retry::No),
+        },
+        Case {
+            name: "ok is not first",
+            body: format!(r#"{{"x":"{echo}","ok":true}}"#),
+            want: Err(Retry::No),
+        },
+    ];
+    for c in cases {
+        let body: &'static [u8] = Box::leak(c.body.into_bytes().into_boxed_slice());
+        let respond: common::server::Responder =
+            Arc::new(move |_| response(200, "content-type: application/json\r\n", body));
+        let server = Server::start(None, respond).await;
+        let s = Slack::new(
+            settings(format!("http://127.0.0.1:{}/api/chat.postMessage", server.port), "#ops"),
+            Arc::new(Template::with_defaults()),
+        );
+        let got = s.notify(&ctx("r"), &[firing("i1")]).await.map_err(|e| e.retry);
+        assert_eq!(got, c.want, "{}", c.name);
+        assert_eq!(server.seen.lock().await.len(), 1, "{}", c.name);
+    }
+    // Below the cap an unparsable JSON answer is still retried, as upstream.
+    let s = tocsin_receivers::slack::check_answer("application/json", br#"{"ok":tr"#);
+    assert_eq!(s.unwrap_err().retry, Retry::Yes);
+}
+
 #[tokio::test]
 async fn title_is_cut_to_1024_runes() {
     let mut s = settings("http://127.0.0.1:1/x".into(), "");

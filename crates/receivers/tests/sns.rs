@@ -382,13 +382,17 @@ async fn unreachable_endpoint_is_retried() {
     assert!(!e.message.contains(&port.to_string()), "{}", e.message);
 }
 
+/// Upstream (0.25+) retries every Publish error that is no HTTP answer: missing credentials or region and a client
+/// that cannot be built may be fixed by the next attempt. What tocsin does not support, and templates, are
+/// permanent.
 #[tokio::test]
-async fn configuration_failures_are_permanent_and_clear() {
+async fn configuration_failures_are_classified_and_clear() {
     struct Case {
         name: &'static str,
         edit: fn(&mut SnsSettings),
         env: &'static [(&'static str, &'static str)],
         want: &'static str,
+        retry: Retry,
     }
     let cases = [
         Case {
@@ -397,18 +401,21 @@ async fn configuration_failures_are_permanent_and_clear() {
             env: &[],
             want: "no AWS credentials: set sigv4.access_key/secret_key or AWS_ACCESS_KEY_ID/\
                    AWS_SECRET_ACCESS_KEY (shared credential files and instance roles are not supported)",
+            retry: Retry::Yes,
         },
         Case {
             name: "half the environment",
             edit: |s| s.sigv4 = SigV4Settings { region: "us-east-1".into(), ..Default::default() },
             env: &[("AWS_ACCESS_KEY_ID", "AKID")],
             want: "no AWS credentials",
+            retry: Retry::Yes,
         },
         Case {
             name: "role_arn",
             edit: |s| s.sigv4.role_arn = "arn:aws:iam::123:role/x".into(),
             env: &[],
             want: "sigv4.role_arn is not supported by tocsin",
+            retry: Retry::No,
         },
         Case {
             name: "profile without keys",
@@ -419,6 +426,7 @@ async fn configuration_failures_are_permanent_and_clear() {
             },
             env: &[],
             want: "sigv4.profile is not supported by tocsin",
+            retry: Retry::No,
         },
         Case {
             name: "no region anywhere",
@@ -429,12 +437,24 @@ async fn configuration_failures_are_permanent_and_clear() {
             },
             env: &[],
             want: "region not configured in sns.sigv4.region or in default credentials chain",
+            retry: Retry::Yes,
+        },
+        Case {
+            name: "unreadable CA file",
+            edit: |s| {
+                s.http.tls.ca =
+                    Some(tocsin_receivers::PemSource::File("/nonexistent/tocsin-test/ca.pem".into()))
+            },
+            env: &[],
+            want: "unable to read CA file",
+            retry: Retry::Yes,
         },
         Case {
             name: "message template",
             edit: |s| s.message = "{{ .Nope.Deeper }".into(),
             env: &[],
             want: "execute 'message' template:",
+            retry: Retry::No,
         },
     ];
     for c in cases {
@@ -442,9 +462,41 @@ async fn configuration_failures_are_permanent_and_clear() {
         (c.edit)(&mut s);
         let sns = Sns::new(s, template(), clock_at(common::now())).with_env(env(c.env));
         let e = sns.notify(&ctx("fifo"), &alerts()).await.unwrap_err();
-        assert_eq!(e.retry, Retry::No, "{}: {}", c.name, e.message);
+        assert_eq!(e.retry, c.retry, "{}: {}", c.name, e.message);
         assert!(e.message.starts_with(c.want), "{}: {}", c.name, e.message);
         assert!(!e.message.contains(SECRET_KEY), "{}", c.name);
+    }
+}
+
+/// AWS's `SignatureDoesNotMatch` echoes the canonical request, session token included: the token must not
+/// survive in the message even when it straddles the 1 KiB cut of the body.
+#[tokio::test]
+async fn echoed_session_token_is_redacted_across_the_cut() {
+    common::install_crypto();
+    const TOKEN: &str = "FwoGZXIvYXdzEBYaDEXAMPLEsessionTOKENvalue0123456789+/abcdefghijklmnopqrstuvwxyz==";
+    for before in [1024 - 200, 1024 - 40, 1024 - 10, 1024 - 1, 1024, 1024 + 10] {
+        // The token starts `before` bytes into the body.
+        let head = "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>";
+        let filler = "c".repeat(before - head.len());
+        let xml = format!("{head}{filler}{TOKEN}\n\nhost;x-amz-date</Message></Error></ErrorResponse>");
+        assert_eq!(xml.find(TOKEN), Some(before));
+        let server = Server::start(None, Arc::new(move |_: &str| response(403, "", xml.as_bytes()))).await;
+        let mut s = golden_settings("fifo", &format!("http://127.0.0.1:{}/", server.port));
+        s.sigv4.access_key.clear();
+        s.sigv4.secret_key.clear();
+        let sns = Sns::new(s, template(), clock_at(common::now())).with_env(env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+            ("AWS_SECRET_ACCESS_KEY", "envsecret"),
+            ("AWS_SESSION_TOKEN", TOKEN),
+        ]));
+        let e = sns.notify(&ctx("fifo"), &alerts()).await.unwrap_err();
+        assert_eq!(e.retry, Retry::No, "{before}");
+        for k in 8..=TOKEN.len() {
+            assert!(!e.message.contains(&TOKEN[..k]), "{before}: {k} bytes of the token in {}", e.message);
+        }
+        if before <= 1024 - 200 {
+            assert!(e.message.ends_with("c<redacted>\n\nhost;x-amz-date"), "{before}: {}", e.message);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ mod golden_alerts;
 use common::server::{response, Server};
 use golden_alerts::{alerts, assert_same, ctx, header, request_line, Captured};
 use std::sync::Arc;
-use tocsin_pipeline::notifier::{Notifier, Retry};
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
 use tocsin_receivers::http::SecretSource;
 use tocsin_receivers::telegram::{Telegram, TelegramSettings};
@@ -74,7 +74,22 @@ async fn ok_false_is_a_retried_failure_without_the_token() {
     );
     let e = assert_no_secret_leak(&t, &ctx("r"), &alerts(), &[TOKEN]).await.unwrap_err();
     assert_eq!(e.retry, Retry::Yes);
+    assert_eq!(e.reason, FailureReason::Other, "upstream's reason for telebot errors");
     assert_eq!(e.message, "telegram: Bad Request: chat not found (400)");
+}
+
+/// telebot needs `"ok": true`: a 2xx JSON answer without it is a retried failure, not a success.
+#[tokio::test]
+async fn answer_without_ok_is_a_retried_failure() {
+    common::install_crypto();
+    let srv = server(br#"{"result":{"message_id":7}}"#, 200).await;
+    let t = Telegram::new(
+        settings(&format!("http://127.0.0.1:{}", srv.port), "tg-plain"),
+        Arc::new(Template::with_defaults()),
+    );
+    let e = t.notify(&ctx("r"), &alerts()).await.unwrap_err();
+    assert_eq!((e.retry, e.reason), (Retry::Yes, FailureReason::Other));
+    assert_eq!(e.message, "telegram: answer without \"ok\": true (200)");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ mod golden_alerts;
 use common::server::{response, Server};
 use golden_alerts::{alerts, assert_same, ctx, header, request_line, Captured};
 use std::sync::Arc;
-use tocsin_pipeline::notifier::{Notifier, Retry};
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
 use tocsin_receivers::http::{Auth, HttpClientSettings, SecretSource};
 use tocsin_receivers::webex::{Webex, WebexSettings, MAX_MESSAGE_BYTES};
@@ -90,6 +90,11 @@ async fn retry_rules_and_secrecy() {
         let w = Webex::new(settings(srv.port, "wx-basic"), Arc::new(Template::with_defaults()));
         let e = assert_no_secret_leak(&w, &ctx("r"), &alerts(), &["golden-webex-token"]).await.unwrap_err();
         assert_eq!(e.retry, want, "{status}");
+        assert_eq!(
+            e.reason,
+            FailureReason::Other,
+            "upstream returns the retrier's error unwrapped ({status})"
+        );
         assert_eq!(e.message, format!("unexpected status code {status}: {{\"id\":\"m1\"}}"));
     }
 }

@@ -11,7 +11,7 @@ use common::server::{response, Server};
 use golden_alerts::{assert_same, ctx, firing, header, request_line, Captured};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tocsin_pipeline::notifier::{Notifier, Retry};
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
 use tocsin_receivers::http::HttpClientSettings;
 use tocsin_receivers::wechat::{Wechat, WechatSettings};
@@ -124,6 +124,17 @@ async fn gettoken_failures_and_secrecy() {
             .unwrap_err();
     assert_eq!(e.retry, Retry::No);
     assert_eq!(e.message, "invalid APISecret for CorpID: ww-golden-corp (errcode 40001: invalid credential)");
+    assert_eq!(e.reason, FailureReason::Other);
+    // Deliberate difference: a 5xx gettoken answer with JSON but no token is retried (upstream: permanent).
+    let srv = Server::start(
+        None,
+        Arc::new(|_: &str| response(503, "", br#"{"errcode":-1,"errmsg":"system busy"}"#)),
+    )
+    .await;
+    let w = Wechat::new(settings(srv.port, "wc-text"), Arc::new(Template::with_defaults()));
+    let e = w.notify(&ctx("r"), &firing()).await.unwrap_err();
+    assert_eq!((e.retry, e.reason), (Retry::Yes, FailureReason::Other));
+    assert_eq!(e.message, "invalid APISecret for CorpID: ww-golden-corp (errcode -1: system busy)");
     for status in [500, 404] {
         let srv = Server::start(
             None,
@@ -141,6 +152,7 @@ async fn gettoken_failures_and_secrecy() {
             .await
             .unwrap_err();
         assert_eq!((e.retry, e.message.clone()), (Retry::Yes, format!("unexpected status code {status}")));
+        assert_eq!(e.reason, FailureReason::Other, "upstream's plain error: reason other ({status})");
     }
     let w = Wechat::new(settings(1, "wc-text"), Arc::new(Template::with_defaults()));
     let e = assert_no_secret_leak(&w, &ctx("r"), &firing(), &["golden secret/+&=", "golden+secret"])

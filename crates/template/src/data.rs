@@ -64,9 +64,26 @@ impl Data {
         external_url: &str,
         now: Timestamp,
     ) -> Data {
-        let mut out = Vec::with_capacity(alerts.len());
+        Self::from_alerts(receiver, group_labels, alerts, external_url, now)
+    }
+
+    /// [`Self::new`] over borrowed alerts (e.g. a notification's `&[Arc<Alert>]`), so callers need not clone
+    /// every alert into a slice first.
+    pub fn from_alerts<'a, A>(
+        receiver: &str,
+        group_labels: &LabelSet,
+        alerts: impl IntoIterator<Item = &'a A>,
+        external_url: &str,
+        now: Timestamp,
+    ) -> Data
+    where
+        A: std::borrow::Borrow<tocsin_model::Alert> + 'a,
+    {
+        let alerts = alerts.into_iter();
+        let mut out = Vec::with_capacity(alerts.size_hint().0);
         let mut any_firing = false;
         for a in alerts {
+            let a: &tocsin_model::Alert = std::borrow::Borrow::borrow(a);
             let status = a.status_at(now);
             any_firing |= status == AlertStatus::Firing;
             out.push(Alert {

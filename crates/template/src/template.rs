@@ -96,13 +96,39 @@ impl Template {
 
     /// Renders a config field such as `title: '{{ template "x" . }}'` (upstream's `ExecuteTextString`); `""`
     /// renders to `""`. Defines inside `text` are visible only to this rendering.
+    ///
+    /// Copies `data` unless `text` is empty; a caller rendering several fields of one notification should build
+    /// one `Arc<Data>` and use [`Self::render_shared`] instead.
     pub fn render_string(&self, text: &str, data: &Data) -> Result<String, TemplateError> {
+        if text.is_empty() {
+            return Ok(String::new());
+        }
         self.render(text, Value::Data(Arc::new(data.clone())), Mode::Text)
     }
 
     /// `render_string` for HTML bodies (upstream's `ExecuteHTMLString`), with the escaping of [`Self::execute_html`].
     pub fn render_html_string(&self, text: &str, data: &Data) -> Result<String, TemplateError> {
+        if text.is_empty() {
+            return Ok(String::new());
+        }
         self.render(text, Value::Data(Arc::new(data.clone())), Mode::Html)
+    }
+
+    /// [`Self::render_string`] over data shared by every field of a notification: the data is never copied (a
+    /// notification may hold 100k alerts and render 25 fields), and an empty `text` returns `""` untouched.
+    pub fn render_shared(&self, text: &str, data: &Arc<Data>) -> Result<String, TemplateError> {
+        if text.is_empty() {
+            return Ok(String::new());
+        }
+        self.render(text, Value::Data(Arc::clone(data)), Mode::Text)
+    }
+
+    /// [`Self::render_html_string`] over shared data, without copying it (see [`Self::render_shared`]).
+    pub fn render_html_shared(&self, text: &str, data: &Arc<Data>) -> Result<String, TemplateError> {
+        if text.is_empty() {
+            return Ok(String::new());
+        }
+        self.render(text, Value::Data(Arc::clone(data)), Mode::Html)
     }
 
     /// Renders `text` over an arbitrary value (tests, and callers with data other than [`Data`]).
@@ -137,5 +163,61 @@ impl Template {
         let mut ex = Exec::new(&self.trees, tree, mode, self.clock.now());
         ex.run(dot)?;
         Ok(ex.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Alert, Kv};
+    use crate::gotime::GoTime;
+    use tocsin_model::time::Timestamp;
+    use tocsin_model::LabelSet;
+
+    fn data(n: usize) -> Arc<Data> {
+        let mut d = Data::new("r", &LabelSet::default(), &[], "http://am", Timestamp::default());
+        d.status = "firing".into();
+        d.alerts = (0..n)
+            .map(|i| Alert {
+                status: "firing".into(),
+                labels: [("alertname".to_owned(), format!("A{i}"))].into(),
+                annotations: Kv::new(),
+                starts_at: GoTime::zero(),
+                ends_at: GoTime::zero(),
+                generator_url: String::new(),
+                fingerprint: format!("{i:016x}"),
+            })
+            .collect();
+        Arc::new(d)
+    }
+
+    #[test]
+    fn shared_rendering_matches_and_never_copies() {
+        let t = Template::with_defaults();
+        let d = data(3);
+        let text = "{{ .Status }} {{ range .Alerts }}{{ .Labels.alertname }} {{ end }}";
+        let shared = t.render_shared(text, &d).unwrap();
+        assert_eq!(shared, t.render_string(text, &d).unwrap());
+        assert_eq!(shared, "firing A0 A1 A2 ");
+        assert_eq!(t.render_html_shared("<{{ .Status }}>", &d).unwrap(), "<firing>");
+        // Rendering borrowed the one allocation and let it go: nothing else holds (or copied into) the data.
+        assert_eq!(Arc::strong_count(&d), 1);
+    }
+
+    #[test]
+    fn empty_texts_do_not_touch_the_data() {
+        // No templates at all: an empty text is answered before any parse, execution or reference to the data.
+        let t = Template::new();
+        let d = data(2);
+        let weak = Arc::downgrade(&d);
+        for _ in 0..25 {
+            assert_eq!(t.render_shared("", &d).unwrap(), "");
+            assert_eq!(t.render_html_shared("", &d).unwrap(), "");
+            assert_eq!(t.render_string("", &d).unwrap(), "");
+            assert_eq!(t.render_html_string("", &d).unwrap(), "");
+        }
+        assert_eq!((Arc::strong_count(&d), Arc::weak_count(&d)), (1, 1));
+        drop(d);
+        assert!(weak.upgrade().is_none(), "no copy of the Arc outlived the calls");
     }
 }

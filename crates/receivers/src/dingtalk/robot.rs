@@ -53,13 +53,19 @@ async fn read(src: &SecretSource, what: &str) -> Result<String, NotifyError> {
     }
 }
 
-/// The template data of a notification: upstream's `template.Data` at the flush time.
+/// The template data of a notification: upstream's `template.Data` at the flush time, built straight from the
+/// shared alerts (no intermediate copy of every alert).
 pub(crate) fn data(ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Data {
-    let owned: Vec<Alert> = alerts.iter().map(|a| Alert::clone(a)).collect();
-    Data::new(&ctx.receiver, &ctx.group_labels, &owned, &ctx.external_url, utc(ctx.now))
+    Data::from_alerts(&ctx.receiver, &ctx.group_labels, alerts, &ctx.external_url, utc(ctx.now))
 }
 
-/// Renders one config field; the error names the field (`title`, `text`, `message`).
+/// [`data`] built once and shared by every field rendered for the notification (see [`render_shared`]).
+pub(crate) fn shared_data(ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Arc<Data> {
+    Arc::new(data(ctx, alerts))
+}
+
+/// Renders one config field; the error names the field (`title`, `text`, `message`). Copies `data` unless
+/// `text` is empty: prefer [`render_shared`] when more than one field is rendered over the same data.
 pub(crate) fn render(
     template: &Template,
     field: &str,
@@ -67,6 +73,33 @@ pub(crate) fn render(
     data: &Data,
 ) -> Result<String, NotifyError> {
     template.render_string(text, data).map_err(|e| permanent(format!("render {field} template: {e}")))
+}
+
+/// [`render`] over shared data: no copy of the alerts, and `""` without touching them when `text` is empty.
+pub(crate) fn render_shared(
+    template: &Template,
+    field: &str,
+    text: &str,
+    data: &Arc<Data>,
+) -> Result<String, NotifyError> {
+    template.render_shared(text, data).map_err(|e| permanent(format!("render {field} template: {e}")))
+}
+
+/// The data over the first `k` alerts only (status and common labels stay those of the whole notification),
+/// for [`fit`]; the whole data itself, without any copy, when `k` covers every alert.
+pub(crate) fn first_alerts(data: &Arc<Data>, k: usize) -> Arc<Data> {
+    if k >= data.alerts.len() {
+        return Arc::clone(data);
+    }
+    Arc::new(Data {
+        receiver: data.receiver.clone(),
+        status: data.status.clone(),
+        alerts: data.alerts[..k].to_vec(),
+        group_labels: data.group_labels.clone(),
+        common_labels: data.common_labels.clone(),
+        common_annotations: data.common_annotations.clone(),
+        external_url: data.external_url.clone(),
+    })
 }
 
 /// `s` cut to at most `max` bytes at a character boundary.
@@ -289,21 +322,67 @@ pub(crate) fn finish(
     })
 }
 
-/// The secret parts of a robot URL worth redacting besides the URL itself: every query value and the last path
-/// segment (Feishu's hook token), when long enough not to be a common word.
+/// The secret parts of a URL worth redacting besides the URL itself, which a server may echo in its answer:
+/// every query value, raw and percent-decoded (`+` as space too, as form decoding reads it); the last path
+/// segment (Feishu's hook token, Slack's and Discord's webhook token); and every path segment of at least
+/// [`MIN_SECRET_SEGMENT`] characters (legacy Teams URLs keep their secret in a middle segment:
+/// `/webhook/<uuid>@<uuid>/IncomingWebhook/<hex>/<uuid>`). Parts shorter than 8 bytes are left alone, as they
+/// would mostly hit common words.
 pub(crate) fn url_secrets(url: &str) -> Vec<String> {
     let mut out = vec![url.to_owned()];
-    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let without_fragment = url.split('#').next().unwrap_or_default();
+    let (before_query, query) = without_fragment.split_once('?').unwrap_or((without_fragment, ""));
     for pair in query.split('&') {
         if let Some((_, v)) = pair.split_once('=') {
             out.push(v.to_owned());
+            out.push(percent_decode(v));
+            out.push(percent_decode(&v.replace('+', " ")));
         }
     }
-    if let Some(last) = path.rsplit('/').next() {
-        out.push(last.to_owned());
+    // The path starts after `scheme://authority`; without a scheme the whole text is taken as a path.
+    let path = match before_query.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => before_query,
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(last) = segments.last() {
+        out.push((*last).to_owned());
+    }
+    for seg in segments {
+        if seg.chars().count() >= MIN_SECRET_SEGMENT {
+            out.push(seg.to_owned());
+            out.push(percent_decode(seg));
+        }
     }
     out.retain(|s| s.len() >= 8);
+    out.sort();
+    out.dedup();
+    // Longest first, so a secret containing another is replaced whole.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out
+}
+
+/// Path segments at least this long are redacted wherever they sit (UUIDs, hex tokens).
+pub(crate) const MIN_SECRET_SEGMENT: usize = 16;
+
+/// `%XX` sequences decoded (invalid ones kept as written; invalid UTF-8 replaced).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -429,5 +508,55 @@ mod tests {
         assert!(s.contains(&"abcdef123456".to_owned()));
         let s = url_secrets("https://open.feishu.cn/open-apis/bot/v2/hook/0123-4567-89ab");
         assert!(s.contains(&"0123-4567-89ab".to_owned()));
+    }
+
+    #[test]
+    fn secrets_in_middle_segments_and_encoded_queries() {
+        struct Case {
+            name: &'static str,
+            url: &'static str,
+            want: &'static [&'static str],
+            not: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                name: "legacy teams",
+                url: "https://outlook.office.com/webhook/0a1b2c3d-1111-2222-3333-444455556666@9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff/IncomingWebhook/0123456789abcdef0123456789abcdef/11112222-3333-4444-5555-666677778888",
+                want: &[
+                    "0a1b2c3d-1111-2222-3333-444455556666@9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff",
+                    "0123456789abcdef0123456789abcdef",
+                    "11112222-3333-4444-5555-666677778888",
+                ],
+                // Short segments and the host stay readable.
+                not: &["webhook", "IncomingWebhook", "outlook.office.com"],
+            },
+            Case {
+                name: "percent-encoded query value",
+                url: "https://oapi.dingtalk.com/robot/send?access_token=ab%2Bcd%2Fef%3D12&x=a+b+c+d+e",
+                want: &["ab%2Bcd%2Fef%3D12", "ab+cd/ef=12", "a+b+c+d+e", "a b c d e"],
+                not: &["oapi.dingtalk.com", "robot", "send"],
+            },
+            Case {
+                name: "invalid escapes kept",
+                url: "http://h/p?k=%zz%4-long-value",
+                want: &["%zz%4-long-value"],
+                not: &[],
+            },
+        ];
+        for c in cases {
+            let got = url_secrets(c.url);
+            for w in c.want {
+                assert!(got.iter().any(|s| s == w), "{}: {w} missing from {got:?}", c.name);
+            }
+            for n in c.not {
+                assert!(!got.iter().any(|s| s == n), "{}: {n} in {got:?}", c.name);
+            }
+            let leaked = format!("server said: {} and {}", c.url, c.want.join(" "));
+            let secrets: Vec<&str> = got.iter().map(String::as_str).collect();
+            let redacted = classify::redact(leaked, &secrets);
+            for w in c.want {
+                assert!(!redacted.contains(w), "{}: {w} survived in {redacted}", c.name);
+            }
+        }
     }
 }

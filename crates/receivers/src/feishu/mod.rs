@@ -173,20 +173,20 @@ impl Feishu {
     fn message(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Value, NotifyError> {
         /// `"timestamp":"1700000000","sign":"<44 chars>"` and separators.
         const SIGN_RESERVE: usize = 96;
-        let mut data = robot::data(ctx, alerts);
+        let data = robot::shared_data(ctx, alerts);
         let firing = data.status == "firing";
-        let title = robot::short_title(robot::render(&self.template, "title", &self.settings.title, &data)?);
-        let link = robot::render(&self.template, "link", r#"{{ template "__alertmanagerURL" . }}"#, &data)?;
-        let all = data.alerts.clone();
+        let title =
+            robot::short_title(robot::render_shared(&self.template, "title", &self.settings.title, &data)?);
+        let link =
+            robot::render_shared(&self.template, "link", r#"{{ template "__alertmanagerURL" . }}"#, &data)?;
+        let total = data.alerts.len();
         let mut render = |k: usize| {
-            data.alerts = all[..k.min(all.len())].to_vec();
-            robot::render(&self.template, "text", &self.settings.text, &data)
+            robot::render_shared(&self.template, "text", &self.settings.text, &robot::first_alerts(&data, k))
         };
         let size = |t: &str| {
             serde_json::to_vec(&self.body(&title, t, firing, &link)).map_or(usize::MAX, |b| b.len())
         };
-        let text =
-            robot::fit(all.len(), self.settings.max_alerts, MAX_BODY - SIGN_RESERVE, &mut render, &size)?;
+        let text = robot::fit(total, self.settings.max_alerts, MAX_BODY - SIGN_RESERVE, &mut render, &size)?;
         Ok(self.body(&title, &text, firing, &link))
     }
 }

@@ -6,7 +6,8 @@
 //! and every alert resolved → nothing to do; otherwise create (`POST issue`) or update (`PUT issue/<key>`) it,
 //! then reopen a done issue of a firing group or resolve an open issue of a resolved group by the configured
 //! transition names. Summary ≤255 runes, description ≤32767 (cut with `…`); with an api_url path ending in
-//! `/3` (REST API v3) the rendered description must be Atlassian Document Format JSON. 5xx and 429 are retried.
+//! `/3` (REST API v3) the rendered description must be Atlassian Document Format JSON. 5xx and 429 are retried;
+//! as upstream, transport and body-read errors are not (a timed-out create may have succeeded).
 //!
 //! Search endpoint: `<api_url>/search`, except on Jira Cloud hosts (`*.atlassian.net`), where Atlassian removed it
 //! and upstream's later "auto" mode uses `/rest/api/3/search/jql`; we do the same.
@@ -35,6 +36,28 @@ pub const MAX_SUMMARY: usize = 255;
 pub const MAX_DESCRIPTION: usize = 32767;
 /// The most of a response body that is read (search results ask for two issues and one field).
 const MAX_RESPONSE: usize = 1024 * 1024;
+
+/// How many times the output of a `fields` template may be parsed as JSON and rendered again.
+pub const MAX_TEMPLATE_NESTING: usize = 8;
+/// How deep lists and maps may nest in a `fields` value, counted across re-renders (bounds the recursion).
+pub const MAX_VALUE_NESTING: usize = 32;
+/// The most template renders of all `fields` of one issue.
+pub const MAX_FIELD_RENDERS: usize = 10_000;
+/// The most bytes all `fields` templates of one issue may render (summed over every render).
+pub const MAX_FIELD_BYTES: usize = 16 << 20;
+
+/// What the `fields` templates of one issue may still spend.
+struct FieldBudget {
+    renders: usize,
+    bytes: usize,
+}
+
+/// Where [`Jira::render_value`] is: re-renders above it and lists/maps around it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Depth {
+    templates: usize,
+    values: usize,
+}
 
 /// What a Jira integration needs; strings are templates unless said otherwise.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +158,12 @@ fn permanent(message: String) -> NotifyError {
     NotifyError { retry: Retry::No, reason: FailureReason::Other, message }
 }
 
+/// A failed exchange or body read. Upstream's `doAPIRequest` returns these with `shouldRetry` false: a POST
+/// that timed out may still have created the issue, and sending it again would create a second one.
+fn not_retried(err: reqwest::Error) -> NotifyError {
+    NotifyError { retry: Retry::No, ..classify::transport_error(err) }
+}
+
 /// Go's `notify.TruncateInRunes`: at most `n` runes, the last being `…` when cut.
 pub fn truncate_in_runes(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -188,27 +217,79 @@ impl Jira {
 
     /// Upstream's `DeepCopyWithTemplate`: strings rendered (a result that is a JSON number, bool, null, list or
     /// object becomes that value, rendered again inside), lists element-wise, maps with rendered keys.
-    fn render_value(&self, v: &Value, data: &Data) -> Result<Value, NotifyError> {
+    ///
+    /// Alert data reaches these templates, so a label can hold a template that renders to itself: the re-rendering
+    /// of parsed output is limited to [`MAX_TEMPLATE_NESTING`] levels, lists and maps to [`MAX_VALUE_NESTING`],
+    /// and all renders of one issue share a [`FieldBudget`], so neither recursion nor fan-out can exhaust the
+    /// stack, the CPU or memory.
+    fn render_value(
+        &self,
+        name: &str,
+        v: &Value,
+        data: &Data,
+        depth: Depth,
+        budget: &mut FieldBudget,
+    ) -> Result<Value, NotifyError> {
+        let inner = Depth { values: depth.values + 1, ..depth };
+        if matches!(v, Value::Array(_) | Value::Object(_)) && inner.values > MAX_VALUE_NESTING {
+            return Err(permanent(format!(
+                "jira field {name}: value nesting deeper than {MAX_VALUE_NESTING}"
+            )));
+        }
         Ok(match v {
             Value::String(s) => {
-                let out = self.render("fields", s, data)?;
+                let out = self.render_field(name, s, data, depth, budget)?;
                 match serde_json::from_str::<Value>(&out) {
                     Ok(Value::String(_)) | Err(_) => Value::String(out),
-                    Ok(parsed) => self.render_value(&parsed, data)?,
+                    Ok(parsed) => {
+                        let again = Depth { templates: depth.templates + 1, ..depth };
+                        self.render_value(name, &parsed, data, again, budget)?
+                    }
                 }
             }
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|i| self.render_value(i, data)).collect::<Result<_, _>>()?)
-            }
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.render_value(name, i, data, inner, budget))
+                    .collect::<Result<_, _>>()?,
+            ),
             Value::Object(m) => {
                 let mut out = Map::new();
                 for (k, v) in m {
-                    out.insert(self.render("fields", k, data)?, self.render_value(v, data)?);
+                    let key = self.render_field(name, k, data, depth, budget)?;
+                    out.insert(key, self.render_value(name, v, data, inner, budget)?);
                 }
                 Value::Object(out)
             }
             other => other.clone(),
         })
+    }
+
+    /// One render of a `fields` template at `depth` re-renders, charged to `budget`.
+    fn render_field(
+        &self,
+        name: &str,
+        text: &str,
+        data: &Data,
+        depth: Depth,
+        budget: &mut FieldBudget,
+    ) -> Result<String, NotifyError> {
+        if depth.templates > MAX_TEMPLATE_NESTING {
+            return Err(permanent(format!(
+                "jira field {name}: template nesting deeper than {MAX_TEMPLATE_NESTING}"
+            )));
+        }
+        if budget.renders == 0 {
+            return Err(permanent(format!(
+                "jira field {name}: more than {MAX_FIELD_RENDERS} template renders"
+            )));
+        }
+        budget.renders -= 1;
+        let out = self.render("fields", text, data)?;
+        budget.bytes = budget.bytes.checked_sub(out.len()).ok_or_else(|| {
+            permanent(format!("jira field {name}: templates render more than {MAX_FIELD_BYTES} bytes"))
+        })?;
+        Ok(out)
     }
 
     fn is_api_v3(&self) -> bool {
@@ -222,8 +303,9 @@ impl Jira {
         let project = self.render("project", &s.project, data)?;
         let issue_type = self.render("issue_type", &s.issue_type, data)?;
         let mut custom = Map::new();
+        let mut budget = FieldBudget { renders: MAX_FIELD_RENDERS, bytes: MAX_FIELD_BYTES };
         for (k, v) in &s.fields {
-            custom.insert(k.clone(), self.render_value(v, data)?);
+            custom.insert(k.clone(), self.render_value(k, v, data, Depth::default(), &mut budget)?);
         }
         let description =
             truncate_in_runes(&self.render("description", &s.description, data)?, MAX_DESCRIPTION);
@@ -305,7 +387,7 @@ impl Jira {
             rb = rb.body(bytes);
         }
         let rb = self.client.authorize(rb).await.map_err(|e| permanent(e.to_string()))?;
-        let mut resp = rb.send().await.map_err(classify::transport_error)?;
+        let mut resp = rb.send().await.map_err(not_retried)?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let body = classify::read_bounded(resp).await;
@@ -318,7 +400,7 @@ impl Jira {
             match resp.chunk().await {
                 Ok(Some(c)) => out.extend_from_slice(&c),
                 Ok(None) => break,
-                Err(e) => return Err(classify::transport_error(e)),
+                Err(e) => return Err(not_retried(e)),
             }
         }
         Ok(out)

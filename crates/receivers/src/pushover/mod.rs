@@ -176,8 +176,8 @@ impl Pushover {
         user_key: &str,
     ) -> Result<String, NotifyError> {
         let s = &self.settings;
-        let data = robot::data(ctx, alerts);
-        let t = |field: &str, text: &str| robot::render(&self.template, field, text, &data);
+        let data = robot::shared_data(ctx, alerts);
+        let t = |field: &str, text: &str| robot::render_shared(&self.template, field, text, &data);
         let mut pairs: Vec<(&str, String)> =
             vec![("token", t("token", token)?), ("user", t("user_key", user_key)?)];
         let (title, cut) = truncate_in_runes(&t("title", &s.title)?, MAX_TITLE_RUNES);
@@ -186,7 +186,7 @@ impl Pushover {
         let message = if s.html {
             pairs.push(("html", "1".to_owned()));
             self.template
-                .render_html_string(&s.message, &data)
+                .render_html_shared(&s.message, &data)
                 .map_err(|e| robot::permanent(format!("render message template: {e}")))?
         } else {
             t("message", &s.message)?

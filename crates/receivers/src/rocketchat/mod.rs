@@ -5,7 +5,9 @@
 //! Every text field is a template; the title is cut to 1024 runes. Actions are always buttons with only
 //! `text`, `url` and `msg` (upstream ignores the other action keys), and `link_names` is parsed but never sent,
 //! as upstream. Non-2xx: 5xx is retried, anything else (429 included: upstream's retrier has no retry codes)
-//! fails for good. A 2xx answer must be JSON with `"success": true`; one that does not decode is retried.
+//! fails for good. A 2xx answer must be JSON with `"success": true`; one that does not decode is retried,
+//! except an answer longer than 4 MiB, which fails without retry (deliberate: upstream reads any size, and a
+//! retry would post the message again).
 
 pub mod wire;
 
@@ -34,9 +36,9 @@ pub const MAX_TITLE_RUNES: usize = 1024;
 const BUTTON: &str = "button";
 
 /// How much of a 2xx answer is read: `chat.postMessage` echoes the whole message and puts `success` last, so
-/// the answer is read in full up to this bound (upstream reads it all); a longer one fails to decode and is
-/// retried.
-const MAX_ANSWER: usize = 4 * 1024 * 1024;
+/// the answer is read in full up to this bound (upstream reads it all). A longer one cannot be judged: it fails
+/// for good (never retried: the message was accepted, a retry would post it again).
+const MAX_ANSWER: usize = chatpost::MAX_ANSWER;
 
 /// What a Rocket.Chat integration needs: the validated config (templates and all) plus where the credentials
 /// come from. Globals (`rocketchat_api_url`, `rocketchat_token*`) are already applied by the config crate.
@@ -165,7 +167,16 @@ impl Rocketchat {
             .map_err(classify::transport_error)?;
         let status = resp.status().as_u16();
         let outcome = if resp.status().is_success() {
-            wire::check_answer(&read_answer(resp).await)
+            match chatpost::read_limited(resp, MAX_ANSWER).await {
+                (body, false) => wire::check_answer(&body),
+                (_, true) => Err(NotifyError {
+                    retry: Retry::No,
+                    reason: FailureReason::ClientError,
+                    message: format!(
+                        "response from Rocketchat larger than {MAX_ANSWER} bytes: outcome unknown"
+                    ),
+                }),
+            }
         } else {
             chatpost::check_status(status, &classify::read_bounded(resp).await)
         };
@@ -201,18 +212,6 @@ fn action(r: &mut Renderer<'_>, a: &RocketchatAttachmentAction) -> WireAction {
 
 fn encode(msg: &PostMessage) -> Result<Vec<u8>, NotifyError> {
     wire::encode(msg).map_err(|e| chatpost::permanent(format!("failed to encode rocketchat message: {e}")))
-}
-
-async fn read_answer(mut resp: reqwest::Response) -> Vec<u8> {
-    let mut out = Vec::new();
-    while out.len() < MAX_ANSWER {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    out.truncate(MAX_ANSWER);
-    out
 }
 
 /// A credential, inline or read (trimmed) from its file at every send, so a rotated token needs no reload

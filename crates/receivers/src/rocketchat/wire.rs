@@ -5,7 +5,7 @@
 
 use crate::classify;
 use crate::gojson::GoFormatter;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::ser::{CharEscape, Formatter};
 use std::fmt;
@@ -171,11 +171,100 @@ pub fn check_answer(body: &[u8]) -> Result<(), NotifyError> {
     Ok(())
 }
 
-/// A decoded answer: `null`, an object's members in document order, or another JSON type.
+/// A decoded answer: `null`, the `success`/`error` members of an object in document order (every other
+/// member is skipped unread: a 4 MiB answer echoing the message is not built into a tree), or another JSON type.
 enum Answer {
     Null,
-    Object(Vec<(String, serde_json::Value)>),
+    Object(Vec<(String, Member)>),
     Other(&'static str),
+}
+
+/// The value of a `success` or `error` member, kept only as far as Go's decoder looks at it.
+enum Member {
+    Null,
+    Bool(bool),
+    String(String),
+    /// Any other JSON type (its kind, for the type error), skipped without being built.
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MemberVisitor)
+    }
+}
+
+struct MemberVisitor;
+
+impl<'de> Visitor<'de> for MemberVisitor {
+    type Value = Member;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Member, E> {
+        Ok(Member::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Member, E> {
+        Ok(Member::Bool(b))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Member, E> {
+        Ok(Member::Other("number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Member, E> {
+        Ok(Member::Other("number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Member, E> {
+        Ok(Member::Other("number"))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Member, E> {
+        Ok(Member::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Member, E> {
+        Ok(Member::String(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Member::Other("array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Member::Other("object"))
+    }
+}
+
+/// A member name: kept only when Go's decoder would fill one of the response's fields from it
+/// (case-insensitive match), so other names are never copied.
+struct AnswerKey(Option<String>);
+
+impl<'de> Deserialize<'de> for AnswerKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(AnswerKeyVisitor)
+    }
+}
+
+struct AnswerKeyVisitor;
+
+impl<'de> Visitor<'de> for AnswerKeyVisitor {
+    type Value = AnswerKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<AnswerKey, E> {
+        let wanted = key.eq_ignore_ascii_case("success") || key.eq_ignore_ascii_case("error");
+        Ok(AnswerKey(wanted.then(|| key.to_owned())))
+    }
 }
 
 impl Answer {
@@ -196,19 +285,19 @@ impl Answer {
             let mismatch = |want: &str| {
                 format!(
                     "json: cannot unmarshal {} into Go struct field response.{key} of type {want}",
-                    json_kind(&value)
+                    value.kind()
                 )
             };
             if key.eq_ignore_ascii_case("success") {
                 match value {
-                    serde_json::Value::Bool(b) => success = b,
-                    serde_json::Value::Null => {}
+                    Member::Bool(b) => success = b,
+                    Member::Null => {}
                     _ => type_error = type_error.or(Some(mismatch("bool"))),
                 }
             } else if key.eq_ignore_ascii_case("error") {
                 match value {
-                    serde_json::Value::String(s) => error = s,
-                    serde_json::Value::Null => {}
+                    Member::String(s) => error = s,
+                    Member::Null => {}
                     _ => type_error = type_error.or(Some(mismatch("string"))),
                 }
             }
@@ -217,14 +306,15 @@ impl Answer {
     }
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "bool",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
+impl Member {
+    /// The JSON type's name as Go's type errors spell it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Member::Null => "null",
+            Member::Bool(_) => "bool",
+            Member::String(_) => "string",
+            Member::Other(kind) => kind,
+        }
     }
 }
 
@@ -268,14 +358,19 @@ impl<'de> Visitor<'de> for AnswerVisitor {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Answer, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Answer::Other("array"))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
         let mut members = Vec::new();
-        while let Some(member) = map.next_entry::<String, serde_json::Value>()? {
-            members.push(member);
+        while let Some(AnswerKey(key)) = map.next_key::<AnswerKey>()? {
+            match key {
+                Some(key) => members.push((key, map.next_value::<Member>()?)),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
         Ok(Answer::Object(members))
     }
@@ -346,6 +441,22 @@ mod tests {
                 name: "wrong type",
                 body: r#"{"success":"yes"}"#,
                 want: Err((Retry::Yes, "could not unmarshal JSON response \"{\\\"success\\\":\\\"yes\\\"}\": json: cannot unmarshal string into Go struct field response.success of type bool")),
+            },
+            Case {
+                name: "other members skipped, nested and all",
+                body: r#"{"message":{"attachments":[{"fields":[1,2.5,null,{"a":"\u00e9"}]}]},"success":true,"x":[[]]}"#,
+                want: Ok(()),
+            },
+            Case { name: "escaped key", body: r#"{"succ\u0065ss":true}"#, want: Ok(()) },
+            Case {
+                name: "error of the wrong type",
+                body: r#"{"success":false,"error":{"code":1}}"#,
+                want: Err((Retry::Yes, "could not unmarshal JSON response \"{\\\"success\\\":false,\\\"error\\\":{\\\"code\\\":1}}\": json: cannot unmarshal object into Go struct field response.error of type string")),
+            },
+            Case {
+                name: "skipped member still checked for syntax",
+                body: r#"{"success":true,"x":[1,}"#,
+                want: Err((Retry::Yes, "could not unmarshal JSON response \"{\\\"success\\\":true,\\\"x\\\":[1,}\": expected value at line 1 column 24")),
             },
         ];
         for c in cases {

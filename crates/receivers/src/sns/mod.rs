@@ -8,9 +8,12 @@
 //!
 //! Credentials: `sigv4.access_key`/`secret_key`, else the environment (`AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`). Shared config profiles, `role_arn` (STS AssumeRole) and
-//! instance roles are not implemented: such a send fails, saying so. Region: `sigv4.region`, else `AWS_REGION` /
-//! `AWS_DEFAULT_REGION`, else the region field of the topic/target ARN or of an `sns.<region>.amazonaws.com`
-//! api_url (upstream has no such fallback and fails instead).
+//! instance roles are not implemented: such a send fails permanently, saying so. Other failures that are no HTTP
+//! answer (building the client, missing credentials or region) are retried, as upstream retries every non-HTTP
+//! Publish error.
+//!
+//! Region: `sigv4.region`, else `AWS_REGION` / `AWS_DEFAULT_REGION`, else the region field of the topic/target
+//! ARN or of an `sns.<region>.amazonaws.com` api_url (upstream has no such fallback and fails instead).
 
 pub mod answer;
 pub mod publish;
@@ -125,6 +128,12 @@ impl fmt::Debug for Sns {
 
 fn permanent(reason: FailureReason, message: String) -> NotifyError {
     NotifyError { retry: Retry::No, reason, message }
+}
+
+/// A failure of the SDK's Publish that is no HTTP answer (client, credentials, region): upstream (0.25+)
+/// returns `true, err` for any such error, so it is retried; a file or variable fixed meanwhile then works.
+fn retryable(message: String) -> NotifyError {
+    NotifyError { retry: Retry::Yes, reason: FailureReason::Other, message }
 }
 
 /// The region in an ARN (`arn:<partition>:sns:<region>:<account>:<name>`).
@@ -256,8 +265,7 @@ impl Sns {
             (Some(access_key), Some(secret_key)) => {
                 Ok(sigv4::Credentials { access_key, secret_key, session_token: env(&["AWS_SESSION_TOKEN"]) })
             }
-            _ => Err(permanent(
-                FailureReason::Other,
+            _ => Err(retryable(
                 "no AWS credentials: set sigv4.access_key/secret_key or AWS_ACCESS_KEY_ID/\
                  AWS_SECRET_ACCESS_KEY (shared credential files and instance roles are not supported)"
                     .to_owned(),
@@ -280,8 +288,7 @@ impl Sns {
             })
             .or_else(|| api_url.and_then(host_region))
             .ok_or_else(|| {
-                permanent(
-                    FailureReason::Other,
+                retryable(
                     "region not configured in sns.sigv4.region or in default credentials chain".to_owned(),
                 )
             })
@@ -326,11 +333,8 @@ impl Sns {
         let signature = sigv4::sign(&req, &creds, sigv4::Scope { region: &region, service: SERVICE }, now);
 
         let secrets = [creds.secret_key.as_str(), creds.session_token.as_deref().unwrap_or("")];
-        let client = self
-            .client
-            .client()
-            .await
-            .map_err(|e| permanent(FailureReason::Other, classify::redact(e.to_string(), &secrets)))?;
+        let client =
+            self.client.client().await.map_err(|e| retryable(classify::redact(e.to_string(), &secrets)))?;
         let mut auth = HeaderValue::from_str(&signature.authorization)
             .map_err(|_| permanent(FailureReason::Other, "invalid Authorization header value".to_owned()))?;
         auth.set_sensitive(true);
@@ -343,9 +347,8 @@ impl Sns {
             .header(AUTHORIZATION, auth)
             .body(body);
         if let Some(t) = &creds.session_token {
-            let mut v = HeaderValue::from_str(t).map_err(|_| {
-                permanent(FailureReason::Other, "invalid AWS_SESSION_TOKEN header value".to_owned())
-            })?;
+            let mut v = HeaderValue::from_str(t)
+                .map_err(|_| retryable("invalid AWS_SESSION_TOKEN header value".to_owned()))?;
             v.set_sensitive(true);
             rb = rb.header("X-Amz-Security-Token", v);
         }
@@ -355,7 +358,7 @@ impl Sns {
             classify::drain(resp);
             return Ok(());
         }
-        let answer = classify::read_bounded(resp).await;
+        let answer = classify::read_bounded_redacted(resp, &secrets).await;
         let mut err = answer::failure(status, &answer);
         err.message = classify::redact(err.message, &secrets);
         Err(err)

@@ -90,8 +90,12 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> hmac::Tag {
 
 /// RFC 3986 percent-encoding of everything but unreserved characters (and `/` when `keep_slash`).
 pub fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
+    uri_encode_bytes(s.as_bytes(), keep_slash)
+}
+
+fn uri_encode_bytes(bytes: &[u8], keep_slash: bool) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
             out.push(char::from(b));
         } else {
@@ -101,10 +105,40 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     out
 }
 
-/// The query string with its parameters sorted by name, then value (both kept as given on the wire).
+/// A query component decoded as Go's `url.QueryUnescape` does (`+` is a space); an invalid `%` escape is kept
+/// as written, so it is signed as the literal text it will be read as (`%25…`).
+fn query_unescape(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(decoded)) if hex.is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit())) => {
+                out.push(decoded);
+                i += 3;
+                continue;
+            }
+            (b'+', _) => out.push(b' '),
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The canonical query string: every name and value decoded and re-encoded per RFC 3986 (space as `%20`,
+/// reserved characters escaped, as aws-sdk-go v1 rewrites the query before signing), the pairs sorted by name,
+/// then value, and joined with `&`.
 fn canonical_query(query: &str) -> String {
-    let mut pairs: Vec<(&str, &str)> =
-        query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (uri_encode_bytes(&query_unescape(k), false), uri_encode_bytes(&query_unescape(v), false))
+        })
+        .collect();
     pairs.sort_unstable();
     pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
@@ -225,6 +259,79 @@ mod tests {
                     Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
             },
             Case {
+                name: "get-vanilla-query-order-key",
+                req: Request {
+                    method: "GET",
+                    path: "/",
+                    query: "Param1=value2&Param1=Value1",
+                    headers: &[HOST, DATE],
+                    payload: b"",
+                },
+                canonical_request: None,
+                string_to_sign: None,
+                authorization:
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                    SignedHeaders=host;x-amz-date, \
+                    Signature=eedbc4e291e521cf13422ffca22be7d2eb8146eecf653089df300a15b2382bd1",
+            },
+            Case {
+                name: "get-vanilla-query-unreserved",
+                req: Request {
+                    method: "GET",
+                    path: "/",
+                    query: "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=\
+                            -._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                    headers: &[HOST, DATE],
+                    payload: b"",
+                },
+                canonical_request: Some(
+                    "GET\n/\n-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=\
+                     -._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n\
+                     host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n\
+                     e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                ),
+                string_to_sign: None,
+                authorization:
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                    SignedHeaders=host;x-amz-date, \
+                    Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197",
+            },
+            Case {
+                name: "get-vanilla-utf8-query",
+                req: Request {
+                    method: "GET",
+                    path: "/",
+                    query: "ሴ=bar",
+                    headers: &[HOST, DATE],
+                    payload: b"",
+                },
+                canonical_request: Some(
+                    "GET\n/\n%E1%88%B4=bar\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n\
+                     host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                ),
+                string_to_sign: None,
+                authorization:
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                    SignedHeaders=host;x-amz-date, \
+                    Signature=2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04",
+            },
+            Case {
+                name: "get-vanilla-query-order-encoded",
+                req: Request {
+                    method: "GET",
+                    path: "/",
+                    query: "Param-3=Value3&Param=Value2&%E1%88%B4=Value1",
+                    headers: &[HOST, DATE],
+                    payload: b"",
+                },
+                canonical_request: None,
+                string_to_sign: None,
+                authorization:
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+                    SignedHeaders=host;x-amz-date, \
+                    Signature=371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac",
+            },
+            Case {
                 name: "post-vanilla",
                 req: Request { method: "POST", path: "/", query: "", headers: &[HOST, DATE], payload: b"" },
                 canonical_request: None,
@@ -283,6 +390,46 @@ mod tests {
         let got = sign(&req, &creds, SCOPE, now);
         assert!(got.canonical_request.contains("\nmy-header1:a b,c\n"), "{}", got.canonical_request);
         assert_eq!(got.signed_headers, "host;my-header1;x-amz-date");
+    }
+
+    #[test]
+    fn query_is_decoded_and_encoded_again() {
+        struct Case {
+            name: &'static str,
+            query: &'static str,
+            want: &'static str,
+        }
+        // Expected by hand from RFC 3986 (only A-Z a-z 0-9 - . _ ~ stay) and form decoding (`+` is a space).
+        let cases = [
+            Case {
+                name: "reserved and space",
+                query: "b=a+b*c!d'e(f)g:h/i j%2Bk&a=x%20y",
+                want: "a=x%20y&b=a%20b%2Ac%21d%27e%28f%29g%3Ah%2Fi%20j%2Bk",
+            },
+            Case { name: "sorted by name then value", query: "k=2&k=1&K=3&k", want: "K=3&k=&k=1&k=2" },
+            Case { name: "lower-case escapes", query: "%7e=%2a%7E", want: "~=%2A~" },
+            Case { name: "invalid escape kept literally", query: "x=100%&y=%zz", want: "x=100%25&y=%25zz" },
+            Case { name: "empty pairs skipped", query: "&&a=1&", want: "a=1" },
+        ];
+        for c in cases {
+            assert_eq!(canonical_query(c.query), c.want, "{}", c.name);
+        }
+        // And inside the canonical request.
+        let (creds, now) = suite();
+        let req = Request {
+            method: "POST",
+            path: "/",
+            query: "b=a+b*c!d'e(f)g:h/i j%2Bk&a=x%20y",
+            headers: &[HOST, DATE],
+            payload: b"",
+        };
+        let got = sign(&req, &creds, SCOPE, now);
+        assert!(
+            got.canonical_request
+                .starts_with("POST\n/\na=x%20y&b=a%20b%2Ac%21d%27e%28f%29g%3Ah%2Fi%20j%2Bk\n"),
+            "{}",
+            got.canonical_request
+        );
     }
 
     #[test]

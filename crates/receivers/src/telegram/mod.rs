@@ -6,9 +6,13 @@
 //! `text`), HTML-safe escaped, with a trailing newline. With `parse_mode: HTML` the message is rendered as an HTML
 //! template (values escaped), as upstream does; the text is cut to 4096 runes ending in `…`.
 //!
-//! Success is Telegram's `{"ok":true,...}`; `{"ok":false,"description":...}` is a failure whatever the HTTP
-//! status. Upstream retries every failed send (telebot's errors carry no retry hint), so we do too. The bot token
-//! sits in the URL path: it never appears in errors or `Debug` output.
+//! Success is Telegram's `{"ok":true,...}` only; any other answer (`{"ok":false,"description":...}`, JSON without
+//! `ok`, not JSON) is a failure whatever the HTTP status. Upstream retries every failed send (telebot's errors
+//! carry no retry hint) and labels it reason `other`, so we do too. The bot token sits in the URL path: it never
+//! appears in errors or `Debug` output.
+//!
+//! Deliberate difference: a `message` template error fails the notification permanently (reason `other`), while
+//! upstream (0.28) ignores it and sends whatever text rendered (usually an empty message Telegram rejects).
 
 use crate::classify;
 use crate::dingtalk::robot;
@@ -143,11 +147,11 @@ impl Telegram {
     /// The request body for `alerts`: telebot's parameter map, JSON-encoded as Go does.
     pub fn body(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Vec<u8>, NotifyError> {
         let s = &self.settings;
-        let data = robot::data(ctx, alerts);
+        let data = robot::shared_data(ctx, alerts);
         let text = if s.parse_mode == "HTML" {
-            self.template.render_html_string(&s.message, &data)
+            self.template.render_html_shared(&s.message, &data)
         } else {
-            self.template.render_string(&s.message, &data)
+            self.template.render_shared(&s.message, &data)
         }
         .map_err(|e| robot::permanent(format!("render message template: {e}")))?;
         let (text, truncated) = truncate_in_runes(&text, MAX_MESSAGE_RUNES);
@@ -203,40 +207,29 @@ impl Telegram {
     }
 }
 
-/// Judges Telegram's answer. `ok: false` fails (named by `description` and `error_code`, classified by the
-/// code); `ok: true` succeeds; an answer without `ok` falls back to the HTTP status. Every failure is retried,
-/// as upstream.
+/// Judges Telegram's answer as telebot does: only `"ok": true` succeeds, whatever the HTTP status. Any other
+/// JSON answer (`ok: false`, or no `ok` at all) fails, named by its `description` and `error_code` (else the
+/// HTTP status); a non-JSON answer fails with the status. Every failure is retried with reason `other`, as
+/// upstream (telebot's errors carry neither a retry hint nor a reason).
 pub fn check_answer(status: u16, body: &[u8]) -> Result<(), NotifyError> {
-    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    let ok = parsed.as_ref().and_then(|v| v.get("ok")).and_then(serde_json::Value::as_bool);
-    match ok {
-        Some(true) => Ok(()),
-        Some(false) => {
-            let v = parsed.unwrap_or_default();
-            let code = v.get("error_code").and_then(serde_json::Value::as_i64).unwrap_or(i64::from(status));
-            let description = v.get("description").and_then(serde_json::Value::as_str).unwrap_or_default();
-            let reason = match code / 100 {
-                4 => FailureReason::ClientError,
-                5 => FailureReason::ServerError,
-                _ => FailureReason::Other,
-            };
-            let description = classify::bounded_text(description.as_bytes());
-            Err(NotifyError {
-                retry: Retry::Yes,
-                reason,
-                message: format!("telegram: {description} ({code})"),
-            })
-        }
-        None => match classify::check_status(status, body) {
-            Ok(()) if parsed.is_some() => Ok(()),
-            Ok(()) => Err(NotifyError {
-                retry: Retry::Yes,
-                reason: FailureReason::Other,
-                message: "telegram: unexpected answer (not JSON)".to_owned(),
-            }),
-            Err(e) => Err(NotifyError { retry: Retry::Yes, ..e }),
-        },
+    let other = |message| NotifyError { retry: Retry::Yes, reason: FailureReason::Other, message };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Err(match classify::check_status(status, body) {
+            Err(e) => other(e.message),
+            Ok(()) => other("telegram: unexpected answer (not JSON)".to_owned()),
+        });
+    };
+    if v.get("ok").and_then(serde_json::Value::as_bool) == Some(true) {
+        return Ok(());
     }
+    let code = v.get("error_code").and_then(serde_json::Value::as_i64).unwrap_or(i64::from(status));
+    let description = v.get("description").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let description = classify::bounded_text(description.as_bytes());
+    Err(other(if description.is_empty() {
+        format!("telegram: answer without \"ok\": true ({code})")
+    } else {
+        format!("telegram: {description} ({code})")
+    }))
 }
 
 #[async_trait]
@@ -296,26 +289,44 @@ mod tests {
                 name: "ok false on 200",
                 status: 200,
                 body: r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
-                want: Some((Retry::Yes, FailureReason::ClientError)),
+                want: Some((Retry::Yes, FailureReason::Other)),
             },
             Case {
                 name: "flood",
                 status: 429,
                 body: r#"{"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":3}}"#,
-                want: Some((Retry::Yes, FailureReason::ClientError)),
+                want: Some((Retry::Yes, FailureReason::Other)),
             },
             Case {
                 name: "502 html",
                 status: 502,
                 body: "<html>bad gateway</html>",
-                want: Some((Retry::Yes, FailureReason::ServerError)),
+                want: Some((Retry::Yes, FailureReason::Other)),
             },
             Case { name: "200 empty", status: 200, body: "", want: Some((Retry::Yes, FailureReason::Other)) },
             Case {
                 name: "401 no ok",
                 status: 401,
                 body: r#"{"x":1}"#,
-                want: Some((Retry::Yes, FailureReason::ClientError)),
+                want: Some((Retry::Yes, FailureReason::Other)),
+            },
+            Case {
+                name: "200 JSON without ok",
+                status: 200,
+                body: r#"{"result":{"message_id":1}}"#,
+                want: Some((Retry::Yes, FailureReason::Other)),
+            },
+            Case {
+                name: "200 ok not a bool",
+                status: 200,
+                body: r#"{"ok":"true"}"#,
+                want: Some((Retry::Yes, FailureReason::Other)),
+            },
+            Case {
+                name: "200 JSON null",
+                status: 200,
+                body: "null",
+                want: Some((Retry::Yes, FailureReason::Other)),
             },
         ];
         for c in cases {
@@ -326,5 +337,13 @@ mod tests {
             check_answer(200, br#"{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked"}"#)
                 .unwrap_err();
         assert_eq!(e.message, "telegram: Forbidden: bot was blocked (403)");
+        assert_eq!(
+            check_answer(200, b"{}").unwrap_err().message,
+            "telegram: answer without \"ok\": true (200)"
+        );
+        assert_eq!(
+            check_answer(502, b"<html>bad gateway</html>").unwrap_err().message,
+            "unexpected status code 502: <html>bad gateway</html>"
+        );
     }
 }

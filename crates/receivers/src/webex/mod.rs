@@ -3,7 +3,11 @@
 //! message is cut to Webex's 7439 bytes at a character boundary and ended with `…`; `room_id` is a template
 //! (0.28). Authentication is the `http_config.authorization` the config requires (`Bearer <bot token>`).
 //!
-//! 2xx succeeds, 5xx is retried, anything else is permanent (upstream's default retrier).
+//! 2xx succeeds, 5xx is retried, anything else is permanent (upstream's default retrier); every failure has
+//! reason `other`, as upstream returns the retrier's error without a reason (as discord does).
+//!
+//! Deliberate difference: a `room_id` template error fails the send permanently, naming the field; upstream
+//! (0.28) ignores that error and posts with whatever `roomId` rendered (usually empty), which Webex rejects.
 
 use crate::classify;
 use crate::dingtalk::robot;
@@ -96,13 +100,13 @@ impl Webex {
 
     /// The request body for `alerts`.
     pub fn body(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Vec<u8>, NotifyError> {
-        let data = robot::data(ctx, alerts);
-        let message = robot::render(&self.template, "message", &self.settings.message, &data)?;
+        let data = robot::shared_data(ctx, alerts);
+        let message = robot::render_shared(&self.template, "message", &self.settings.message, &data)?;
         let (markdown, cut) = truncate_in_bytes(&message, MAX_MESSAGE_BYTES);
         if cut {
             tracing::debug!(receiver = %ctx.receiver, integration = NAME, "message truncated to Webex's limit");
         }
-        let room_id = robot::render(&self.template, "room_id", &self.settings.room_id, &data)?;
+        let room_id = robot::render_shared(&self.template, "room_id", &self.settings.room_id, &data)?;
         crate::gojson::encode(&Payload { markdown, room_id })
             .map_err(|e| robot::permanent(format!("failed to encode webex message: {e}")))
     }
@@ -126,7 +130,11 @@ impl Notifier for Webex {
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                check_status(status, &classify::read_bounded(resp).await)
+                // Upstream returns the retrier's error unwrapped, so its metric reason is `other`.
+                check_status(status, &classify::read_bounded(resp).await).map_err(|mut e| {
+                    e.reason = FailureReason::Other;
+                    e
+                })
             }
         };
         result.map_err(|mut e| {

@@ -8,8 +8,12 @@
 //!
 //! Outcome of the send, as upstream: HTTP status other than 200 → retried; an answer that is not JSON → retried;
 //! `errcode` 0 → success; 42001 (token expired; and 40014/40001, token or credential invalid) → token dropped,
-//! retried; any other `errcode` → permanent. The secret, the token and the URLs carrying them never appear in
-//! errors or `Debug` output.
+//! retried; any other `errcode` → permanent. Every failure has reason `other`: upstream returns plain errors.
+//! The secret, the token and the URLs carrying them never appear in errors or `Debug` output.
+//!
+//! Deliberate difference: a `gettoken` answer with a 5xx status whose JSON carries no token is retried (a
+//! server-side hiccup); upstream fails it for good as "invalid APISecret". A non-JSON 5xx is retried too
+//! (upstream: a permanent decode error).
 
 use crate::classify;
 use crate::dingtalk::robot;
@@ -168,9 +172,9 @@ impl Wechat {
     }
 
     /// The request body for `alerts`.
-    pub fn body(&self, data: &Data) -> Result<Vec<u8>, NotifyError> {
+    pub fn body(&self, data: &Arc<Data>) -> Result<Vec<u8>, NotifyError> {
         let s = &self.settings;
-        let t = |field: &str, text: &str| robot::render(&self.template, field, text, data);
+        let t = |field: &str, text: &str| robot::render_shared(&self.template, field, text, data);
         let content = t("message", &s.message)?;
         let (text, markdown) =
             if s.message_type == "markdown" { (String::new(), content) } else { (content, String::new()) };
@@ -189,13 +193,13 @@ impl Wechat {
     }
 
     /// The cached token, or a new one from `gettoken`.
-    async fn access_token(&self, data: &Data, now: DateTime<Utc>) -> Result<String, NotifyError> {
+    async fn access_token(&self, data: &Arc<Data>, now: DateTime<Utc>) -> Result<String, NotifyError> {
         if let Some(t) = self.cached().as_ref().filter(|t| now < t.until) {
             return Ok(t.value.clone());
         }
-        let secret = robot::render(&self.template, "api_secret", &self.settings.api_secret, data)
+        let secret = robot::render_shared(&self.template, "api_secret", &self.settings.api_secret, data)
             .map_err(|_| robot::permanent("templating error: render api_secret template".to_owned()))?;
-        let corp_id = robot::render(&self.template, "corp_id", &self.settings.corp_id, data)?;
+        let corp_id = robot::render_shared(&self.template, "corp_id", &self.settings.corp_id, data)?;
         let url =
             self.endpoint("gettoken", &mut [("corpsecret", secret.clone()), ("corpid", corp_id.clone())]);
         let result = self.fetch_token(&url, &corp_id, now).await;
@@ -217,7 +221,8 @@ impl Wechat {
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
         let Some(v) = parsed else {
             // Upstream: a decode error, not retried; a server error page is worth another try.
-            classify::check_status(status, &body)?;
+            classify::check_status(status, &body)
+                .map_err(|e| NotifyError { reason: FailureReason::Other, ..e })?;
             return Err(robot::permanent("gettoken: answer is not JSON".to_owned()));
         };
         let token = v.get("access_token").and_then(serde_json::Value::as_str).unwrap_or_default();
@@ -230,7 +235,6 @@ impl Wechat {
             ));
             if status / 100 == 5 {
                 e.retry = Retry::Yes;
-                e.reason = FailureReason::ServerError;
             }
             return Err(e);
         }
@@ -254,17 +258,9 @@ impl Wechat {
             .map_err(classify::transport_error)?;
         let status = resp.status().as_u16();
         if status != 200 {
-            let reason = match status / 100 {
-                4 => FailureReason::ClientError,
-                5 => FailureReason::ServerError,
-                _ => FailureReason::Other,
-            };
+            // Upstream: `fmt.Errorf("unexpected status code %v", ...)`, retried, no reason (`other`).
             classify::drain(resp);
-            return Err(NotifyError {
-                retry: Retry::Yes,
-                reason,
-                message: format!("unexpected status code {status}"),
-            });
+            return Err(retryable(format!("unexpected status code {status}")));
         }
         let body = read_limited(resp, MAX_RESPONSE).await;
         let v: serde_json::Value = serde_json::from_slice(&body)
@@ -288,7 +284,7 @@ impl Wechat {
 #[async_trait]
 impl Notifier for Wechat {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
-        let data = robot::data(ctx, alerts);
+        let data = robot::shared_data(ctx, alerts);
         let body = self.body(&data)?;
         let token = self.access_token(&data, ctx.now).await?;
         let url = self.endpoint("message/send", &mut [("access_token", token.clone())]);

@@ -182,15 +182,15 @@ impl Wecom {
     }
 
     fn message(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Vec<u8>, NotifyError> {
-        let mut data = robot::data(ctx, alerts);
-        let all = data.alerts.clone();
+        let data = robot::shared_data(ctx, alerts);
+        let total = data.alerts.len();
         let mut render = |k: usize| {
-            data.alerts = all[..k.min(all.len())].to_vec();
-            robot::render(&self.template, "message", &self.settings.message, &data)
+            let shown = robot::first_alerts(&data, k);
+            robot::render_shared(&self.template, "message", &self.settings.message, &shown)
         };
         let limit = self.settings.message_type.limit();
         let text =
-            robot::fit(all.len(), self.settings.max_alerts, limit, &mut render, &|t| self.content(t).len())?;
+            robot::fit(total, self.settings.max_alerts, limit, &mut render, &|t| self.content(t).len())?;
         Ok(serde_json::to_vec(&self.body(&self.content(&text))).unwrap_or_default())
     }
 }
