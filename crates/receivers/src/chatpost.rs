@@ -6,6 +6,7 @@
 use crate::classify::{self, REDACTED};
 use crate::http::{HttpClient, SecretSource};
 use reqwest::header::CONTENT_TYPE;
+use std::path::Path;
 use std::sync::Arc;
 use tocsin_model::Alert;
 use tocsin_pipeline::notifier::{FailureReason, NotifyCtx, NotifyError, Retry};
@@ -75,16 +76,33 @@ pub(crate) fn permanent(message: String) -> NotifyError {
     NotifyError { retry: Retry::No, reason: FailureReason::Other, message }
 }
 
-/// The URL, inline or read (trimmed) from its file at every send; a file error is permanent, as upstream's
-/// `read webhook_url_file: <err>`. `what` names the file field (`webhook_url_file`, `api_url_file`).
-pub(crate) async fn read_url(src: &SecretSource, what: &str) -> Result<String, NotifyError> {
+/// A secret (URL, token, key): inline as is, or its file's content trimmed, read at every send so rotating it
+/// needs no reload. This is the one place secrets are read; callers word the file error as their upstream does.
+pub(crate) async fn read_source(src: &SecretSource) -> Result<String, (&Path, std::io::Error)> {
     match src {
-        SecretSource::Inline(u) => Ok(u.clone()),
+        SecretSource::Inline(v) => Ok(v.clone()),
         SecretSource::File(path) => tokio::fs::read_to_string(path)
             .await
             .map(|s| s.trim().to_owned())
-            .map_err(|e| permanent(format!("read {what}: open {}: {e}", path.display()))),
+            .map_err(|e| (path.as_path(), e)),
     }
+}
+
+/// [`read_source`] with upstream's usual wording of a file error, permanent: `<context>: open <path>: <err>`
+/// (Go's `os.ReadFile` error wrapped once). It names the file, never its content.
+pub(crate) async fn read_secret(
+    src: &SecretSource,
+    context: impl FnOnce(&Path) -> String,
+) -> Result<String, NotifyError> {
+    read_source(src)
+        .await
+        .map_err(|(path, e)| permanent(format!("{}: open {}: {e}", context(path), path.display())))
+}
+
+/// The URL, inline or read (trimmed) from its file at every send; a file error is permanent, as upstream's
+/// `read webhook_url_file: <err>`. `what` names the file field (`webhook_url_file`, `api_url_file`).
+pub(crate) async fn read_url(src: &SecretSource, what: &str) -> Result<String, NotifyError> {
+    read_secret(src, |_| format!("read {what}")).await
 }
 
 /// The answer to a POST: status, `Content-Type`, and the body when it was read.
@@ -102,15 +120,26 @@ pub(crate) struct Answer {
 pub(crate) enum ReadBody {
     /// Only a failed answer's start, for the error text; a successful answer is drained in the background.
     OnFailure,
-    /// Up to [`MAX_ANSWER`] bytes whatever the status (Slack judges 2xx answers by their body).
-    Always,
+    /// Up to this many bytes whatever the status (Slack and Telegram judge 2xx answers by their body).
+    UpTo(usize),
 }
 
-/// POSTs `body` as `application/json` to `url`. Preparation failures (credential or TLS files) and transport
-/// errors are retryable with reason `other`, as upstream retries round-tripper errors; texts carry no URL.
+/// POSTs `body` as `application/json` to `url` (see [`post`]).
 pub(crate) async fn post_json(
     client: &HttpClient,
     url: &str,
+    body: Vec<u8>,
+    read: ReadBody,
+) -> Result<Answer, NotifyError> {
+    post(client, url, "application/json", body, read).await
+}
+
+/// POSTs `body` as `content_type` to `url`. Preparation failures (credential or TLS files) and transport errors
+/// are retryable with reason `other`, as upstream retries round-tripper errors; texts carry no URL.
+pub(crate) async fn post(
+    client: &HttpClient,
+    url: impl reqwest::IntoUrl,
+    content_type: &'static str,
     body: Vec<u8>,
     read: ReadBody,
 ) -> Result<Answer, NotifyError> {
@@ -119,12 +148,8 @@ pub(crate) async fn post_json(
         reason: FailureReason::Other,
         message: e.to_string(),
     })?;
-    let resp = req
-        .header(CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(classify::transport_error)?;
+    let resp =
+        req.header(CONTENT_TYPE, content_type).body(body).send().await.map_err(classify::transport_error)?;
     let status = resp.status().as_u16();
     let content_type =
         resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -134,9 +159,21 @@ pub(crate) async fn post_json(
             (Vec::new(), false)
         }
         ReadBody::OnFailure => (classify::read_bounded(resp).await, false),
-        ReadBody::Always => read_limited(resp, MAX_ANSWER).await,
+        ReadBody::UpTo(limit) => read_limited(resp, limit).await,
     };
     Ok(Answer { status, content_type, body, truncated })
+}
+
+/// One JSON POST judged by upstream's `Retrier{}` ([`check_status`]): what Teams, Discord and Webex do.
+pub(crate) async fn post_checked(client: &HttpClient, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
+    let answer = post_json(client, url, body, ReadBody::OnFailure).await?;
+    check_status(answer.status, &answer.body)
+}
+
+/// Upstream's Discord and Webex return the retrier's error unwrapped, so its metric reason is `other`.
+pub(crate) fn unwrapped(mut e: NotifyError) -> NotifyError {
+    e.reason = FailureReason::Other;
+    e
 }
 
 /// At most `limit` bytes of the answer, and whether there was more (the rest is left unread).
@@ -159,12 +196,7 @@ pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> (
 /// Upstream's `notify.Retrier{}.Check`: 2xx succeeds; 5xx is retried; everything else, 429 included, is
 /// permanent. The reason follows `GetFailureReasonFromStatusCode`; the error carries the answer's start.
 pub fn check_status(status: u16, body: &[u8]) -> Result<(), NotifyError> {
-    classify::check_status(status, body).map_err(|mut e| {
-        if status / 100 != 5 {
-            e.retry = Retry::No;
-        }
-        e
-    })
+    classify::check_status_with(status, &[], || classify::bounded_text(body))
 }
 
 /// Redacts `url` from the error, and its secret-looking parts (query values, the last path segment: the token
@@ -175,13 +207,12 @@ pub(crate) fn finish(
     integration: &'static str,
     url: &str,
 ) -> Result<(), NotifyError> {
-    result.map_err(|mut e| {
-        let secrets = crate::dingtalk::robot::url_secrets(url);
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        e.message = classify::redact(e.message, &secrets);
-        tracing::debug!(receiver = %ctx.receiver, integration, error = %e.message, "notify failed");
-        e
-    })
+    if result.is_ok() {
+        return result;
+    }
+    let secrets = crate::dingtalk::robot::url_secrets(url);
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    classify::finish(result, ctx, integration, &secrets)
 }
 
 /// `Debug` for a config URL that may carry a token.

@@ -2,7 +2,7 @@
 //! `GetFailureReasonFromStatusCode`), bounded response bodies, and messages that never carry the URL.
 
 use std::error::Error as StdError;
-use tocsin_pipeline::notifier::{FailureReason, NotifyError, Retry};
+use tocsin_pipeline::notifier::{FailureReason, NotifyCtx, NotifyError, Retry};
 
 /// How much of a failed response's body is appended to the error message.
 pub const MAX_ERROR_BODY: usize = 1024;
@@ -13,20 +13,31 @@ pub const REDACTED: &str = "<redacted>";
 /// 2xx is success; 5xx and 429 are retried; anything else is permanent. The reason is `clientError` for 4xx
 /// (429 included, as upstream's metric label), `serverError` for 5xx, `other` otherwise.
 pub fn check_status(status: u16, body: &[u8]) -> Result<(), NotifyError> {
+    check_status_with(status, &[429], || bounded_text(body))
+}
+
+/// Upstream's `notify.Retrier.Check`, the one implementation every integration's status check goes through:
+/// 2xx succeeds; 5xx and `retry_codes` are retried, everything else is permanent; the reason follows
+/// `GetFailureReasonFromStatusCode`; the message is `unexpected status code N[: details]`.
+pub fn check_status_with(
+    status: u16,
+    retry_codes: &[u16],
+    details: impl FnOnce() -> String,
+) -> Result<(), NotifyError> {
     if (200..300).contains(&status) {
         return Ok(());
     }
-    let retry = if status / 100 == 5 || status == 429 { Retry::Yes } else { Retry::No };
+    let retry = if status / 100 == 5 || retry_codes.contains(&status) { Retry::Yes } else { Retry::No };
     let reason = match status / 100 {
         4 => FailureReason::ClientError,
         5 => FailureReason::ServerError,
         _ => FailureReason::Other,
     };
     let mut message = format!("unexpected status code {status}");
-    let body = bounded_text(body);
-    if !body.is_empty() {
+    let details = details();
+    if !details.is_empty() {
         message.push_str(": ");
-        message.push_str(&body);
+        message.push_str(&details);
     }
     Err(NotifyError { retry, reason, message })
 }
@@ -41,22 +52,12 @@ pub fn bounded_text(body: &[u8]) -> String {
 }
 
 /// Reads at most [`MAX_ERROR_BODY`] bytes of a response body; the rest is not read.
-pub async fn read_bounded(mut resp: reqwest::Response) -> Vec<u8> {
-    let mut out = Vec::new();
-    while out.len() < MAX_ERROR_BODY {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    out.truncate(MAX_ERROR_BODY);
-    out
+pub async fn read_bounded(resp: reqwest::Response) -> Vec<u8> {
+    read_at_most(resp, MAX_ERROR_BODY).await
 }
 
-/// Reads what [`redact_bounded`] needs of a failed response's body: [`MAX_ERROR_BODY`] bytes plus the longest
-/// secret, so a secret that starts before the cut is read whole and can be redacted. The rest is not read.
-pub async fn read_bounded_redacted(mut resp: reqwest::Response, secrets: &[&str]) -> Vec<u8> {
-    let limit = MAX_ERROR_BODY + secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+/// Reads at most `limit` bytes of a response body, stopping as soon as it has them; the rest is not read.
+pub async fn read_at_most(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
     let mut out = Vec::new();
     while out.len() < limit {
         match resp.chunk().await {
@@ -65,7 +66,14 @@ pub async fn read_bounded_redacted(mut resp: reqwest::Response, secrets: &[&str]
         }
     }
     out.truncate(limit);
-    redact_bounded(&out, secrets)
+    out
+}
+
+/// Reads what [`redact_bounded`] needs of a failed response's body: [`MAX_ERROR_BODY`] bytes plus the longest
+/// secret, so a secret that starts before the cut is read whole and can be redacted. The rest is not read.
+pub async fn read_bounded_redacted(resp: reqwest::Response, secrets: &[&str]) -> Vec<u8> {
+    let limit = MAX_ERROR_BODY + secrets.iter().map(|s| s.len()).max().unwrap_or(0);
+    redact_bounded(&read_at_most(resp, limit).await, secrets)
 }
 
 /// The shortest secret whose prefix is dropped from the end of a cut text (shorter ones would eat ordinary
@@ -185,6 +193,20 @@ pub fn redact(mut message: String, secrets: &[&str]) -> String {
         }
     }
     message
+}
+
+/// The last step of every integration's `notify`: redacts `secrets` from a failure and logs it at debug level.
+pub fn finish(
+    result: Result<(), NotifyError>,
+    ctx: &NotifyCtx,
+    integration: &str,
+    secrets: &[&str],
+) -> Result<(), NotifyError> {
+    result.map_err(|mut e| {
+        e.message = redact(e.message, secrets);
+        tracing::debug!(receiver = %ctx.receiver, integration, error = %e.message, "notify failed");
+        e
+    })
 }
 
 #[cfg(test)]

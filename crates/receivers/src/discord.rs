@@ -5,7 +5,7 @@
 //! (`0x992D22`) when any alert fires and green (`0x2ECC71`) otherwise. 2xx succeeds, 5xx is retried, anything
 //! else (429 included: upstream's Discord retrier has no retry codes) fails for good.
 
-use crate::chatpost::{self, ReadBody, Renderer};
+use crate::chatpost::{self, Renderer};
 use crate::dingtalk::url_source;
 use crate::gojson;
 use crate::http::{HttpClient, HttpClientSettings, SecretSource};
@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use tocsin_config::DiscordConfig;
 use tocsin_model::Alert;
-use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError};
+use tocsin_pipeline::notifier::{Notifier, NotifyCtx, NotifyError};
 use tocsin_template::Template;
 
 /// The integration name (`integration` metric label, nflog key).
@@ -124,12 +124,7 @@ impl Discord {
     }
 
     async fn send(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
-        let answer = chatpost::post_json(&self.client, url, body, ReadBody::OnFailure).await?;
-        // Upstream returns the retrier's error unwrapped, so its metric reason is `other`.
-        chatpost::check_status(answer.status, &answer.body).map_err(|mut e| {
-            e.reason = FailureReason::Other;
-            e
-        })
+        chatpost::post_checked(&self.client, url, body).await.map_err(chatpost::unwrapped)
     }
 }
 

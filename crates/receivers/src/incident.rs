@@ -1,13 +1,12 @@
 //! What the incident-management integrations (PagerDuty, OpsGenie, VictorOps) share: the incident key
-//! (`notify.Key.Hash`: SHA-256 hex of the group key), rune truncation with upstream's `…`, upstream's
-//! `TmplText` (first template error wins, later fields render empty), its `Retrier` (2xx success, 5xx plus a
-//! per-integration list retried), Go's URL path and query escaping, and one HTTP exchange.
+//! (`notify.Key.Hash`: SHA-256 hex of the group key), upstream's `TmplText` (first template error wins, later
+//! fields render empty), its `Retrier` (2xx success, 5xx plus a per-integration list retried), Go's URL path
+//! and query escaping (used by every integration that writes a query), and one HTTP exchange.
 
 use crate::classify;
 use crate::http::{HttpClient, SecretSource};
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use std::sync::Arc;
-use tocsin_model::time::utc;
 use tocsin_model::Alert;
 use tocsin_pipeline::notifier::{FailureReason, NotifyCtx, NotifyError, Retry};
 use tocsin_template::{Data, Template, TemplateError};
@@ -19,41 +18,21 @@ pub fn group_key_hash(group_key: &str) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Upstream's truncation marker (one rune).
-pub const MARKER: char = '…';
-
-/// `notify.TruncateInRunes`: at most `n` runes; when cut, the last kept rune is replaced by `…` (for `n > 3`).
-/// Returns whether the text was cut. Never splits a character.
-pub fn truncate_runes(s: &str, n: usize) -> (String, bool) {
-    let Some((cut, _)) = s.char_indices().nth(n) else {
-        return (s.to_owned(), false);
-    };
-    if n <= 3 {
-        return (s[..cut].to_owned(), true);
-    }
-    let keep = s.char_indices().nth(n - 1).map_or(cut, |(i, _)| i);
-    let mut out = String::with_capacity(keep + MARKER.len_utf8());
-    out.push_str(&s[..keep]);
-    out.push(MARKER);
-    (out, true)
-}
-
-/// The template data of a notification (`notify.GetTemplateData`).
-pub(crate) fn data(ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Data {
-    let owned: Vec<Alert> = alerts.iter().map(|a| Alert::clone(a)).collect();
-    Data::new(&ctx.receiver, &ctx.group_labels, &owned, &ctx.external_url, utc(ctx.now))
+/// The template data of a notification, built once and shared by every field (`notify.GetTemplateData`).
+pub(crate) fn data(ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Arc<Data> {
+    crate::dingtalk::robot::shared_data(ctx, alerts)
 }
 
 /// Upstream's `notify.TmplText`: renders config fields one after another; after the first error every later
 /// field renders empty and the error is kept for the caller to report once.
 pub(crate) struct Tmpl<'a> {
     template: &'a Template,
-    data: &'a Data,
+    data: &'a Arc<Data>,
     err: Option<TemplateError>,
 }
 
 impl<'a> Tmpl<'a> {
-    pub(crate) fn new(template: &'a Template, data: &'a Data) -> Self {
+    pub(crate) fn new(template: &'a Template, data: &'a Arc<Data>) -> Self {
         Self { template, data, err: None }
     }
 
@@ -61,7 +40,7 @@ impl<'a> Tmpl<'a> {
         if self.err.is_some() {
             return String::new();
         }
-        match self.template.render_string(text, self.data) {
+        match self.template.render_shared(text, self.data) {
             Ok(s) => s,
             Err(e) => {
                 self.err = Some(e);
@@ -82,31 +61,14 @@ impl<'a> Tmpl<'a> {
 }
 
 /// A failure that another attempt cannot fix (bad template, unreadable key file, empty key).
-pub(crate) fn permanent(message: String) -> NotifyError {
-    NotifyError { retry: Retry::No, reason: FailureReason::Other, message }
-}
-
-/// An inline secret or its `_file` sibling (none when both are empty).
-pub(crate) fn secret_source(inline: &str, file: &str) -> Option<SecretSource> {
-    if !inline.is_empty() {
-        Some(SecretSource::Inline(inline.to_owned()))
-    } else if !file.is_empty() {
-        Some(SecretSource::File(file.into()))
-    } else {
-        None
-    }
-}
+pub(crate) use crate::chatpost::permanent;
 
 /// Reads a key: inline as is, a file trimmed of surrounding white space (read at every send, so rotating the
 /// key needs no reload). `what` prefixes the error, which names the file and never its content.
 pub(crate) async fn read_key(src: Option<&SecretSource>, what: &str) -> Result<String, NotifyError> {
     match src {
         None => Ok(String::new()),
-        Some(SecretSource::Inline(v)) => Ok(v.clone()),
-        Some(SecretSource::File(path)) => tokio::fs::read_to_string(path)
-            .await
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| permanent(format!("{what}: open {}: {e}", path.display()))),
+        Some(src) => crate::chatpost::read_secret(src, |_| what.to_owned()).await,
     }
 }
 
@@ -122,25 +84,10 @@ pub(crate) struct Retrier {
 impl Retrier {
     /// `Retrier.Check`: `unexpected status code N[: details]`, retried on 5xx and `codes`.
     pub(crate) fn check(&self, status: u16, body: &[u8]) -> Result<(), NotifyError> {
-        if status / 100 == 2 {
-            return Ok(());
-        }
-        let retry = if status / 100 == 5 || self.codes.contains(&status) { Retry::Yes } else { Retry::No };
-        let reason = match status / 100 {
-            4 => FailureReason::ClientError,
-            5 => FailureReason::ServerError,
-            _ => FailureReason::Other,
-        };
-        let details = match self.details {
+        classify::check_status_with(status, self.codes, || match self.details {
             Some(f) => f(status, body),
             None => classify::bounded_text(body),
-        };
-        let mut message = format!("unexpected status code {status}");
-        if !details.is_empty() {
-            message.push_str(": ");
-            message.push_str(&details);
-        }
-        Err(NotifyError { retry, reason, message })
+        })
     }
 }
 
@@ -214,20 +161,6 @@ pub(crate) async fn send(client: &HttpClient, r: Request<'_>, body: Vec<u8>) -> 
     retrier.check(status, &body)
 }
 
-/// Redacts `secrets` from a failure and logs it at debug level, as the webhook does.
-pub(crate) fn finish(
-    result: Result<(), NotifyError>,
-    ctx: &NotifyCtx,
-    integration: &'static str,
-    secrets: &[&str],
-) -> Result<(), NotifyError> {
-    result.map_err(|mut e| {
-        e.message = classify::redact(e.message, secrets);
-        tracing::debug!(receiver = %ctx.receiver, integration, error = %e.message, "notify failed");
-        e
-    })
-}
-
 /// Go's `url.PathEscape`-like escaping of a path as `URL.EscapedPath` writes it: unreserved characters and
 /// `$&+,/:;=@` stay, everything else becomes `%XX`.
 pub fn escape_path(path: &str) -> String {
@@ -258,6 +191,17 @@ pub fn escape_query(s: &str) -> String {
     out
 }
 
+/// Go's `url.Values.Encode()`: pairs sorted by key (stable for repeated keys), each [`escape_query`]d,
+/// `key=value` joined by `&`.
+pub fn encode_query<K: AsRef<str>, V: AsRef<str>>(pairs: &mut [(K, V)]) -> String {
+    pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape_query(k.as_ref()), escape_query(v.as_ref())))
+        .collect();
+    parts.join("&")
+}
+
 /// `api_url` with `suffix` appended to its path (Go: `u.Path += suffix`) and, when `query` is given, that
 /// parameter set in its query (Go: `q.Set(k, v); u.RawQuery = q.Encode()`, which sorts by key). The
 /// fragment is dropped. Returns `None` when `api_url` is no absolute URL.
@@ -268,24 +212,48 @@ pub fn join_url(api_url: &str, suffix: &str, query: Option<(&str, &str)>) -> Opt
     out.set_query(None);
     // The base path is already escaped by the URL parser; only the appended part needs escaping.
     out.set_path(&format!("{}{}", base.path(), escape_path(suffix)));
-    let mut pairs: Vec<(String, String)> =
-        base.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    if let Some((k, v)) = query {
-        pairs.retain(|(pk, _)| pk != k);
-        pairs.push((k.to_owned(), v.to_owned()));
-    }
     let mut s = out.to_string();
-    if query.is_some() {
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let q: Vec<String> =
-            pairs.iter().map(|(k, v)| format!("{}={}", escape_query(k), escape_query(v))).collect();
+    if let Some((k, v)) = query {
+        let mut pairs: Vec<(String, String)> = base
+            .query_pairs()
+            .filter(|(pk, _)| pk != k)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.push((k.to_owned(), v.to_owned()));
         s.push('?');
-        s.push_str(&q.join("&"));
+        s.push_str(&encode_query(&mut pairs));
     } else if let Some(q) = base.query() {
         s.push('?');
         s.push_str(q);
     }
     Some(s)
+}
+
+/// Go's `api_url.JoinPath(elem).String()`: the escaped path and `elem` (escaped as Go's `EscapedPath`) joined and
+/// cleaned as `path.Join` does (`//`, `.` and `..` resolved, no trailing slash), query and fragment kept.
+pub fn join_path(api_url: &str, elem: &str) -> String {
+    let (prefix, rest) = match api_url.find("://") {
+        Some(i) => {
+            let after = i + 3;
+            let end = api_url[after..].find(['/', '?', '#']).map_or(api_url.len(), |j| after + j);
+            api_url.split_at(end)
+        }
+        None => ("", api_url),
+    };
+    let path_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (path, tail) = rest.split_at(path_end);
+    let mut segments: Vec<&str> = Vec::new();
+    let elem = escape_path(elem);
+    for seg in path.split('/').chain(elem.split('/')) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    format!("{prefix}/{}{tail}", segments.join("/"))
 }
 
 #[cfg(test)]
@@ -299,28 +267,6 @@ mod tests {
             group_key_hash("{}/{}:{alertname=\"Golden\"}"),
             "2f0311cfaa278b339668b5c3c62df87d002eeff4a4d229ec21b53b50ac07bd92"
         );
-    }
-
-    #[test]
-    fn truncates_by_runes() {
-        struct Case {
-            name: &'static str,
-            input: &'static str,
-            n: usize,
-            want: (&'static str, bool),
-        }
-        let cases = [
-            Case { name: "short", input: "abc", n: 5, want: ("abc", false) },
-            Case { name: "exact", input: "ééééé", n: 5, want: ("ééééé", false) },
-            Case { name: "cut", input: "éééééé", n: 5, want: ("éééé…", true) },
-            Case { name: "tiny n", input: "日本語です", n: 3, want: ("日本語", true) },
-            Case { name: "zero", input: "x", n: 0, want: ("", true) },
-            Case { name: "emoji", input: "🚨🚨🚨🚨🚨🚨", n: 4, want: ("🚨🚨🚨…", true) },
-        ];
-        for c in cases {
-            let (got, cut) = truncate_runes(c.input, c.n);
-            assert_eq!((got.as_str(), cut), c.want, "{}", c.name);
-        }
     }
 
     #[test]
@@ -338,6 +284,16 @@ mod tests {
         assert_eq!((e.retry, e.reason), (Retry::Yes, FailureReason::ServerError));
         let r = Retrier { codes: &[], details: Some(|_, _| String::new()) };
         assert_eq!(r.check(400, b"body").unwrap_err().message, "unexpected status code 400");
+    }
+
+    #[test]
+    fn query_escape_like_go() {
+        assert_eq!(escape_query("a b+c/d&e=f*g~h.i-j_k"), "a+b%2Bc%2Fd%26e%3Df%2Ag~h.i-j_k");
+        assert_eq!(escape_query("é\n"), "%C3%A9%0A");
+        assert_eq!(escape_query("a b+c/é~*-_.!"), "a+b%2Bc%2F%C3%A9~%2A-_.%21");
+        assert_eq!(escape_query("a b+c/d~e*f:é"), "a+b%2Bc%2Fd~e%2Af%3A%C3%A9");
+        let mut pairs = vec![("z", "1".to_owned()), ("a", "x y".to_owned()), ("m", String::new())];
+        assert_eq!(encode_query(&mut pairs), "a=x+y&m=&z=1");
     }
 
     #[test]

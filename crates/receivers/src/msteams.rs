@@ -3,7 +3,7 @@
 //! any alert fires, `2DC72D` otherwise. 2xx succeeds, 5xx is retried, anything else (429 included: upstream's
 //! retrier has no retry codes) fails for good.
 
-use crate::chatpost::{self, ReadBody, Renderer};
+use crate::chatpost::{self, Renderer};
 use crate::dingtalk::url_source;
 use crate::gojson;
 use crate::http::{HttpClient, HttpClientSettings, SecretSource};
@@ -114,10 +114,7 @@ pub(crate) async fn send(
     body: Vec<u8>,
 ) -> Result<(), NotifyError> {
     let url = chatpost::read_url(url_src, "webhook_url_file").await?;
-    let result = match chatpost::post_json(client, &url, body, ReadBody::OnFailure).await {
-        Ok(answer) => chatpost::check_status(answer.status, &answer.body),
-        Err(e) => Err(e),
-    };
+    let result = chatpost::post_checked(client, &url, body).await;
     chatpost::finish(result, ctx, name, &url)
 }
 

@@ -10,6 +10,7 @@
 
 use crate::classify::{bounded_text, error_chain, redact, redact_bounded, MAX_ERROR_BODY};
 use crate::http::{HttpClient, HttpClientSettings, HttpContext, HttpError, SecretSource};
+use crate::incident::escape_query;
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use std::collections::BTreeMap;
@@ -189,7 +190,7 @@ impl TokenSource {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(encode_form(&form));
         if style == AuthStyle::Header {
-            req = req.basic_auth(query_escape(&s.client_id), Some(query_escape(secret)));
+            req = req.basic_auth(escape_query(&s.client_id), Some(escape_query(secret)));
         }
         let resp = req.send().await.map_err(|e| self.error(error_chain(&e.without_url()), true, secret))?;
         let status = resp.status();
@@ -335,22 +336,9 @@ fn parse_json(body: &[u8]) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
-/// Go's `url.QueryEscape`: unreserved bytes as is, space as `+`, everything else percent-encoded.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// Go's `url.Values.Encode`: keys sorted (a `BTreeMap` already is), `k=v` joined by `&`.
 fn encode_form(form: &BTreeMap<String, String>) -> String {
-    form.iter().map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v))).collect::<Vec<_>>().join("&")
+    form.iter().map(|(k, v)| format!("{}={}", escape_query(k), escape_query(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Go's `url.ParseQuery`, first value of each key; undecodable pairs are skipped.
@@ -387,11 +375,6 @@ fn unescape(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_query_escape() {
-        assert_eq!(query_escape("a b+c/d~e*f:é"), "a+b%2Bc%2Fd~e%2Af%3A%C3%A9");
-    }
 
     #[test]
     fn form_round_trip() {

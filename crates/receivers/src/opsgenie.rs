@@ -54,7 +54,7 @@ pub struct OpsGenieSettings {
 impl OpsGenieSettings {
     pub fn from_config(c: &OpsGenieConfig) -> Self {
         Self {
-            api_key: incident::secret_source(c.api_key.expose(), &c.api_key_file),
+            api_key: crate::dingtalk::secret_source(c.api_key.expose(), &c.api_key_file),
             api_url: c.api_url.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
             message: c.message.clone(),
             description: c.description.clone(),
@@ -184,7 +184,7 @@ impl OpsGenie {
             let body = encode(&CloseMessage { source: t.text(&s.source) })?;
             requests.push(OpsGenieRequest { method: "POST", url, body });
         } else {
-            let (message, cut) = incident::truncate_runes(&t.text(&s.message), MAX_MESSAGE_RUNES);
+            let (message, cut) = crate::chatpost::truncate_in_runes(&t.text(&s.message), MAX_MESSAGE_RUNES);
             if cut {
                 tracing::warn!(receiver = %ctx.receiver, max_runes = MAX_MESSAGE_RUNES, "truncated OpsGenie message");
             }
@@ -253,7 +253,7 @@ impl Notifier for OpsGenie {
         let key = incident::read_key(self.settings.api_key.as_ref(), "read key_file error").await?;
         let (requests, genie_key) = match self.render(ctx, alerts, &key) {
             Ok(r) => r,
-            Err(e) => return incident::finish(Err(e), ctx, NAME, &[&key]),
+            Err(e) => return crate::classify::finish(Err(e), ctx, NAME, &[&key]),
         };
         let auth = format!("GenieKey {genie_key}");
         let result = async {
@@ -272,7 +272,7 @@ impl Notifier for OpsGenie {
             Ok(())
         }
         .await;
-        incident::finish(result, ctx, NAME, &[&key, &genie_key])
+        crate::classify::finish(result, ctx, NAME, &[&key, &genie_key])
     }
 
     fn send_resolved(&self) -> bool {

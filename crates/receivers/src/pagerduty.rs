@@ -75,10 +75,10 @@ pub struct PagerdutySettings {
 
 impl PagerdutySettings {
     pub fn from_config(c: &PagerdutyConfig) -> Self {
-        let key = match incident::secret_source(c.service_key.expose(), &c.service_key_file) {
+        let key = match crate::dingtalk::secret_source(c.service_key.expose(), &c.service_key_file) {
             Some(service) => PagerdutyKey::Service(service),
             None => PagerdutyKey::Routing(
-                incident::secret_source(c.routing_key.expose(), &c.routing_key_file)
+                crate::dingtalk::secret_source(c.routing_key.expose(), &c.routing_key_file)
                     .unwrap_or(SecretSource::Inline(String::new())),
             ),
         };
@@ -189,13 +189,13 @@ impl Pagerduty {
         for (k, v) in &s.details {
             let detail = self
                 .template
-                .render_string(v, &data)
+                .render_shared(v, &data)
                 .map_err(|e| incident::permanent(format!("{k:?}: failed to template {v:?}: {e}")))?;
             details.insert(k.clone(), detail);
         }
         let mut t = Tmpl::new(&self.template, &data);
         let v1 = matches!(s.key, PagerdutyKey::Service(_));
-        let (text, cut) = incident::truncate_runes(&t.text(&s.description), MAX_SUMMARY_RUNES);
+        let (text, cut) = crate::chatpost::truncate_in_runes(&t.text(&s.description), MAX_SUMMARY_RUNES);
         if cut {
             tracing::debug!(receiver = %ctx.receiver, max_runes = MAX_SUMMARY_RUNES, "truncated PagerDuty summary");
         }
@@ -350,7 +350,7 @@ impl Notifier for Pagerduty {
             }
             Err(e) => Err(e),
         };
-        incident::finish(result, ctx, NAME, &[&key])
+        crate::classify::finish(result, ctx, NAME, &[&key])
     }
 
     fn send_resolved(&self) -> bool {

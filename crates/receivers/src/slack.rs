@@ -208,7 +208,8 @@ impl Slack {
     }
 
     async fn send(&self, url: &str, channel: &str, body: Vec<u8>) -> Result<(), NotifyError> {
-        let answer = chatpost::post_json(&self.client, url, body, ReadBody::Always).await?;
+        let answer =
+            chatpost::post_json(&self.client, url, body, ReadBody::UpTo(chatpost::MAX_ANSWER)).await?;
         let in_channel = |mut e: NotifyError| {
             e.message = format!("channel {channel:?}: {}", e.message);
             e

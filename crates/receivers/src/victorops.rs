@@ -45,7 +45,7 @@ pub struct VictorOpsSettings {
 impl VictorOpsSettings {
     pub fn from_config(c: &VictorOpsConfig) -> Self {
         Self {
-            api_key: incident::secret_source(c.api_key.expose(), &c.api_key_file),
+            api_key: crate::dingtalk::secret_source(c.api_key.expose(), &c.api_key_file),
             api_url: c.api_url.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
             routing_key: c.routing_key.clone(),
             message_type: c.message_type.clone(),
@@ -101,7 +101,8 @@ impl VictorOps {
         } else if !matches!(message_type.as_str(), "INFO" | "WARNING" | "CRITICAL") {
             message_type = "CRITICAL".to_owned();
         }
-        let (state_message, cut) = incident::truncate_runes(&state_message, MAX_STATE_MESSAGE_RUNES);
+        let (state_message, cut) =
+            crate::chatpost::truncate_in_runes(&state_message, MAX_STATE_MESSAGE_RUNES);
         if cut {
             tracing::warn!(receiver = %ctx.receiver, max_runes = MAX_STATE_MESSAGE_RUNES, "truncated VictorOps state_message");
         }
@@ -144,7 +145,7 @@ impl Notifier for VictorOps {
             incident::send(&self.client, request, body).await
         }
         .await;
-        incident::finish(result, ctx, NAME, &[&key, &escaped])
+        crate::classify::finish(result, ctx, NAME, &[&key, &escaped])
     }
 
     fn send_resolved(&self) -> bool {

@@ -7,7 +7,7 @@ mod dingtalk_mock;
 
 use chrono::{DateTime, Utc};
 use common::{ctx, firing};
-use dingtalk_mock::{Mock, Req};
+use dingtalk_mock::{check_answers, errcode, AnswerCase, Mock, Req};
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_model::clock::{ManualClock, SharedClock};
@@ -49,10 +49,6 @@ fn verify(req: &Req, secret: Option<&str>) -> Result<(), (i64, &'static str)> {
         return Err((40035, "missing msgtype"));
     }
     Ok(())
-}
-
-fn errcode(code: i64, msg: &str) -> (u16, String) {
-    (200, serde_json::json!({"errcode": code, "errmsg": msg}).to_string())
 }
 
 /// A robot that verifies with `secret` and then answers the scripted errcodes in order (then success).
@@ -127,13 +123,8 @@ async fn text_and_action_card_shapes() {
 
 #[tokio::test]
 async fn errcodes_and_retry_classification() {
-    struct Case {
-        name: &'static str,
-        answer: (u16, String),
-        want: (Retry, FailureReason, &'static str),
-    }
-    let cases = [
-        Case {
+    let cases = vec![
+        AnswerCase {
             name: "rate limited (old code)",
             answer: errcode(130101, "send too fast, exceed 20 times per minute"),
             want: (
@@ -142,22 +133,22 @@ async fn errcodes_and_retry_classification() {
                 "errcode 130101: send too fast, exceed 20 times per minute",
             ),
         },
-        Case {
+        AnswerCase {
             name: "rate limited (new code)",
             answer: errcode(410100, "发送速度太快而限流"),
             want: (Retry::Yes, FailureReason::ClientError, "errcode 410100: 发送速度太快而限流"),
         },
-        Case {
+        AnswerCase {
             name: "system busy",
             answer: errcode(-1, "系统繁忙"),
             want: (Retry::Yes, FailureReason::ServerError, "errcode -1: 系统繁忙"),
         },
-        Case {
+        AnswerCase {
             name: "keywords",
             answer: errcode(310000, "keywords not in content"),
             want: (Retry::No, FailureReason::ClientError, "errcode 310000: keywords not in content"),
         },
-        Case {
+        AnswerCase {
             name: "too long",
             answer: errcode(460101, "message too long, exceed 20000 bytes"),
             want: (
@@ -166,20 +157,18 @@ async fn errcodes_and_retry_classification() {
                 "errcode 460101: message too long, exceed 20000 bytes",
             ),
         },
-        Case {
+        AnswerCase {
             name: "http 503",
             answer: (503, "unavailable".into()),
             want: (Retry::Yes, FailureReason::ServerError, "unexpected status code 503: unavailable"),
         },
     ];
-    for c in cases {
-        let mock = robot(Some(SECRET), vec![c.answer]).await;
+    check_answers(cases, |answer| async {
+        let mock = robot(Some(SECRET), vec![answer]).await;
         let d = dingtalk(settings(&mock));
-        let e = d.notify(&ctx("ops"), &[firing("i1")]).await.unwrap_err();
-        assert_eq!((e.retry, e.reason, e.message.as_str()), c.want, "{}", c.name);
-        // The next attempt (what the retry stage does) succeeds.
-        d.notify(&ctx("ops"), &[firing("i1")]).await.unwrap();
-    }
+        (mock, d)
+    })
+    .await;
 }
 
 #[tokio::test]

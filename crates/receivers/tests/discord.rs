@@ -5,12 +5,11 @@
 
 mod common;
 
+use common::golden::{self, alerts_of, assert_same};
 use common::server::{response, Server};
 use common::{ctx, firing, install_crypto};
 use serde_json::json;
 use std::sync::Arc;
-use tocsin_model::time::parse_rfc3339;
-use tocsin_model::{Alert, LabelSet};
 use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
 use tocsin_receivers::discord::{
@@ -19,54 +18,21 @@ use tocsin_receivers::discord::{
 };
 use tocsin_template::Template;
 
-const ALERTS: &str = include_str!("golden/alerts.json");
 const RESOLVED_ALERTS: &str = include_str!("golden_discord/alerts_resolved.json");
 const AM_YML: &str = include_str!("golden_discord/am.yml.in");
 const DEFAULT: &[u8] = include_bytes!("golden_discord/default.body.json");
 const FULL: &[u8] = include_bytes!("golden_discord/full.body.json");
 const RESOLVED: &[u8] = include_bytes!("golden_discord/resolved.body.json");
 
-fn labels(v: &serde_json::Value) -> LabelSet {
-    v.as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect())
-        .unwrap_or_default()
-}
-
-/// Alerts as Alertmanager stored them from one of the capture's JSON files (file order = flush order).
-fn alerts_of(text: &str) -> Vec<Arc<Alert>> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
-    raw.iter()
-        .map(|a| {
-            let t = |k: &str| parse_rfc3339(a[k].as_str().unwrap()).unwrap();
-            Arc::new(Alert {
-                labels: labels(&a["labels"]),
-                annotations: labels(&a["annotations"]),
-                starts_at: t("startsAt"),
-                ends_at: t("endsAt"),
-                generator_url: a["generatorURL"].as_str().unwrap_or("").into(),
-                updated_at: t("startsAt"),
-                timeout: false,
-            })
-        })
-        .collect()
-}
-
 /// The capture's context: `--web.external-url=http://am.example:9093/prefix`, `group_by: [alertname]`.
 fn golden_ctx(receiver: &str, alertname: &str) -> NotifyCtx {
-    NotifyCtx {
-        receiver: receiver.to_owned(),
-        group_key: format!("{{}}/{{alertname=\"{alertname}\"}}:{{alertname=\"{alertname}\"}}"),
-        group_labels: [("alertname", alertname)].into_iter().collect(),
-        repeat_interval: std::time::Duration::from_secs(4 * 3600),
-        now: common::now(),
-        external_url: "http://am.example:9093/prefix".to_owned(),
-    }
+    let group_key = format!("{{}}/{{alertname=\"{alertname}\"}}:{{alertname=\"{alertname}\"}}");
+    golden::ctx_with(receiver, &group_key, alertname)
 }
 
 /// The capture's config, with the sink at `base` (`http://127.0.0.1:<port>`).
 fn config(base: &str) -> tocsin_config::Config {
-    let yml = AM_YML.replace("http://127.0.0.1:@SINK_PORT@", base).replace("@PAD@", &"é".repeat(200));
-    tocsin_config::load_str(&yml, std::path::Path::new("/"), tocsin_config::ParseMode::default()).unwrap()
+    golden::config(AM_YML, base, &"é".repeat(200))
 }
 
 fn discord_of(cfg: &tocsin_config::Config, receiver: &str) -> Discord {
@@ -74,19 +40,10 @@ fn discord_of(cfg: &tocsin_config::Config, receiver: &str) -> Discord {
     Discord::from_config(c, Arc::new(Template::with_defaults()))
 }
 
-fn assert_same(got: &[u8], want: &[u8]) {
-    assert!(
-        got == want,
-        "body differs from Alertmanager 0.25's\n got: {}\nwant: {}",
-        String::from_utf8_lossy(got),
-        String::from_utf8_lossy(want)
-    );
-}
-
 #[test]
 fn custom_templates_match_alertmanager() {
     let d = discord_of(&config("http://127.0.0.1:1"), "discord-full");
-    assert_same(&d.body(&golden_ctx("discord-full", "Golden"), &alerts_of(ALERTS)).unwrap(), FULL);
+    assert_same("body", &d.body(&golden_ctx("discord-full", "Golden"), &golden::alerts()).unwrap(), FULL);
 }
 
 /// tocsin's default `discord.default.message` is its own text (see the template crate): it renders the same
@@ -105,7 +62,7 @@ fn assert_same_but_blank_lines(got: &[u8], want: &[u8]) {
 #[test]
 fn default_templates_match_alertmanager() {
     let d = discord_of(&config("http://127.0.0.1:1"), "discord-default");
-    let got = d.body(&golden_ctx("discord-default", "Golden"), &alerts_of(ALERTS)).unwrap();
+    let got = d.body(&golden_ctx("discord-default", "Golden"), &golden::alerts()).unwrap();
     assert_same_but_blank_lines(&got, DEFAULT);
 }
 

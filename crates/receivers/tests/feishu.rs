@@ -7,7 +7,7 @@ mod dingtalk_mock;
 
 use chrono::{DateTime, Utc};
 use common::{ctx, firing};
-use dingtalk_mock::{Mock, Req};
+use dingtalk_mock::{check_answers, AnswerCase, Mock, Req};
 use std::sync::Arc;
 use tocsin_model::clock::{ManualClock, SharedClock};
 use tocsin_model::time::parse_rfc3339;
@@ -133,18 +133,13 @@ async fn text_and_post_shapes_and_both_answers() {
 
 #[tokio::test]
 async fn codes_and_retry_classification() {
-    struct Case {
-        name: &'static str,
-        answer: (u16, String),
-        want: (Retry, FailureReason, &'static str),
-    }
-    let cases = [
-        Case {
+    let cases = vec![
+        AnswerCase {
             name: "frequency limited",
             answer: new_shape(11232, "frequency limited"),
             want: (Retry::Yes, FailureReason::ClientError, "code 11232: frequency limited"),
         },
-        Case {
+        AnswerCase {
             name: "too large",
             answer: new_shape(19036, "the message exceeds the size limit of 30KB"),
             want: (
@@ -153,29 +148,28 @@ async fn codes_and_retry_classification() {
                 "code 19036: the message exceeds the size limit of 30KB",
             ),
         },
-        Case {
+        AnswerCase {
             name: "old shape error",
             answer: (200, r#"{"StatusCode":19024,"StatusMessage":"Key Words Not Found"}"#.into()),
             want: (Retry::No, FailureReason::ClientError, "code 19024: Key Words Not Found"),
         },
-        Case {
+        AnswerCase {
             name: "http 400 with code",
             answer: (400, r#"{"code":9499,"msg":"Bad Request"}"#.into()),
             want: (Retry::No, FailureReason::ClientError, "code 9499: Bad Request"),
         },
-        Case {
+        AnswerCase {
             name: "platform rate limit",
             answer: (429, r#"{"code":99991400,"msg":"request trigger frequency limit"}"#.into()),
             want: (Retry::Yes, FailureReason::ClientError, "code 99991400: request trigger frequency limit"),
         },
     ];
-    for c in cases {
-        let mock = bot(None, vec![c.answer]).await;
+    check_answers(cases, |answer| async {
+        let mock = bot(None, vec![answer]).await;
         let f = feishu(FeishuSettings::new(url(&mock)));
-        let e = f.notify(&ctx("ops"), &[firing("i1")]).await.unwrap_err();
-        assert_eq!((e.retry, e.reason, e.message.as_str()), c.want, "{}", c.name);
-        f.notify(&ctx("ops"), &[firing("i1")]).await.unwrap();
-    }
+        (mock, f)
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -4,11 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "golden_pagerduty/fixture.rs"]
-mod fixture;
 
+use common::incident::{self as fixture, alerts, assert_same, body, ctx, Phase};
 use common::server::{response, Server};
-use fixture::{alerts, assert_same, body, ctx, Phase};
 use std::sync::Arc;
 use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::opsgenie::{OpsGenie, OpsGenieSettings};
@@ -55,7 +53,7 @@ fn requests_match_alertmanager() {
         for (r, tag) in requests.iter().zip(tags) {
             let line = format!("{} {}", r.method, r.url.strip_prefix(&format!("http://{sink}")).unwrap());
             assert_eq!(line, want_line(tag, phase), "{name}");
-            assert_same(&r.body, &body(KIND, tag, phase), &format!("{name} {tag}"));
+            assert_same(&format!("{name} {tag}"), &r.body, &body(KIND, tag, phase));
         }
     }
 }
@@ -82,7 +80,7 @@ async fn sent_requests_match_alertmanager() {
                     "{name} {h}"
                 );
             }
-            assert_same(&s.body, &body(KIND, tag, phase), &format!("{name} {tag}"));
+            assert_same(&format!("{name} {tag}"), &s.body, &body(KIND, tag, phase));
         }
     }
 }

@@ -4,11 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "golden_pagerduty/fixture.rs"]
-mod fixture;
 
+use common::incident::{self as fixture, alerts, assert_same, body, ctx, Phase};
 use common::server::{response, Server};
-use fixture::{alerts, assert_same, body, ctx, Phase};
 use std::sync::Arc;
 use tocsin_pipeline::notifier::{FailureReason, Retry};
 use tocsin_receivers::pagerduty::{Pagerduty, PagerdutyKey, PagerdutySettings};
@@ -35,7 +33,7 @@ fn events_match_alertmanager() {
     for (name, tag, key) in CASES {
         for phase in PHASES {
             let got = notifier(&cfg, name).render(&ctx(name), &alerts(KIND, phase), key).unwrap();
-            assert_same(&got, &body(KIND, tag, phase), &format!("{name} {}", phase.name()));
+            assert_same(&format!("{name} {}", phase.name()), &got, &body(KIND, tag, phase));
         }
     }
 }
@@ -56,7 +54,7 @@ async fn sent_events_match_alertmanager() {
             let want_line = fixture::headers(KIND, tag, phase)[0].clone();
             assert_eq!(fixture::request_line(&seen.head), want_line, "{name}");
             assert_eq!(fixture::head_header(&seen.head, "content-type").as_deref(), Some("application/json"));
-            assert_same(&seen.body, &body(KIND, tag, phase), name);
+            assert_same(name, &seen.body, &body(KIND, tag, phase));
         }
     }
     // v1 goes to a fixed endpoint; point it at the server.
@@ -68,7 +66,7 @@ async fn sent_events_match_alertmanager() {
         tocsin_pipeline::notifier::Notifier::notify(&v1, &ctx("pd-v1"), &alerts(KIND, phase)).await.unwrap();
         let seen = server.seen.lock().await.pop().unwrap();
         assert_eq!(fixture::request_line(&seen.head), "POST /generic/2010-04-15/create_event.json");
-        assert_same(&seen.body, &body(KIND, CASES[3].1, phase), "pd-v1");
+        assert_same("pd-v1", &seen.body, &body(KIND, CASES[3].1, phase));
     }
 }
 

@@ -4,11 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "golden_pushover/golden_alerts.rs"]
-mod golden_alerts;
 
+use common::golden::{alerts, ctx, header, request_line, Captured};
 use common::server::{response, Server};
-use golden_alerts::{alerts, ctx, header, request_line, Captured};
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_pipeline::notifier::{Notifier, Retry};

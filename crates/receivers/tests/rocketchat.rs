@@ -5,80 +5,29 @@
 
 mod common;
 
+use common::golden::{self, assert_same, load};
 use common::server::{response, Responder, Server};
 use common::{ctx, firing, install_crypto};
 use std::sync::Arc;
 use tocsin_model::clock::SharedClock;
-use tocsin_model::time::parse_rfc3339;
-use tocsin_model::{Alert, LabelSet, SystemClock};
-use tocsin_pipeline::notifier::{FailureReason, NotifyCtx, Retry};
+use tocsin_model::SystemClock;
+use tocsin_pipeline::notifier::{FailureReason, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
 use tocsin_receivers::rocketchat::{Rocketchat, RocketchatSettings, MAX_TITLE_RUNES};
 use tocsin_template::Template;
 
-const ALERTS: &str = include_str!("golden/alerts.json");
 const AM_YML: &str = include_str!("golden_rocketchat/am.yml.in");
 const DEFAULT: &[u8] = include_bytes!("golden_rocketchat/default.json");
 const FULL: &[u8] = include_bytes!("golden_rocketchat/full.json");
 
-fn labels(v: &serde_json::Value) -> LabelSet {
-    v.as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect())
-        .unwrap_or_default()
-}
-
-/// The alerts of `golden/alerts.json`, in file order (the order Alertmanager's flush sorted them).
-fn golden_alerts() -> Vec<Arc<Alert>> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(ALERTS).unwrap();
-    raw.iter()
-        .map(|a| {
-            let t = |k: &str| parse_rfc3339(a[k].as_str().unwrap()).unwrap();
-            Arc::new(Alert {
-                labels: labels(&a["labels"]),
-                annotations: labels(&a["annotations"]),
-                starts_at: t("startsAt"),
-                ends_at: t("endsAt"),
-                generator_url: a["generatorURL"].as_str().unwrap_or("").into(),
-                updated_at: t("startsAt"),
-                timeout: false,
-            })
-        })
-        .collect()
-}
-
-/// The Slack capture's context (`--web.external-url=http://am.example:9093/prefix`, `group_by: [alertname]`).
-fn golden_ctx(receiver: &str) -> NotifyCtx {
-    NotifyCtx {
-        receiver: receiver.to_owned(),
-        group_key: "{}/{}:{alertname=\"Golden\"}".to_owned(),
-        group_labels: [("alertname", "Golden")].into_iter().collect(),
-        repeat_interval: std::time::Duration::from_secs(4 * 3600),
-        now: common::now(),
-        external_url: "http://am.example:9093/prefix".to_owned(),
-    }
-}
-
-fn load(yml: &str) -> tocsin_config::Config {
-    tocsin_config::load_str(yml, std::path::Path::new("/"), tocsin_config::ParseMode::default()).unwrap()
-}
-
 /// The fixture's config, with the server at `base` (`http://127.0.0.1:<port>`).
 fn config(base: &str) -> tocsin_config::Config {
-    load(&AM_YML.replace("http://127.0.0.1:@SINK_PORT@", base).replace("@PAD@", &"é".repeat(1100)))
+    golden::config(AM_YML, base, &"é".repeat(1100))
 }
 
 fn rocketchat_of(cfg: &tocsin_config::Config, receiver: &str) -> Rocketchat {
     let c = &cfg.receiver(receiver).unwrap().rocketchat_configs[0];
     Rocketchat::from_config(c, Arc::new(Template::with_defaults()))
-}
-
-fn assert_same(got: &[u8], want: &[u8]) {
-    assert!(
-        got == want,
-        "body differs from upstream's\n got: {}\nwant: {}",
-        String::from_utf8_lossy(got),
-        String::from_utf8_lossy(want)
-    );
 }
 
 fn answer(status: u16, body: impl Into<String>) -> Responder {
@@ -99,13 +48,13 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn default_templates_match_upstream() {
     let r = rocketchat_of(&config("http://127.0.0.1:1"), "rc-default");
-    assert_same(&r.body(&golden_ctx("rc-default"), &golden_alerts()).unwrap(), DEFAULT);
+    assert_same("body", &r.body(&golden::ctx("rc-default"), &golden::alerts()).unwrap(), DEFAULT);
 }
 
 #[test]
 fn every_field_matches_upstream() {
     let r = rocketchat_of(&config("http://127.0.0.1:1"), "rc-full");
-    assert_same(&r.body(&golden_ctx("rc-full"), &golden_alerts()).unwrap(), FULL);
+    assert_same("body", &r.body(&golden::ctx("rc-full"), &golden::alerts()).unwrap(), FULL);
 }
 
 /// Through the real client: path, auth headers and the very bytes of the fixtures.
@@ -125,7 +74,7 @@ async fn sends_the_golden_bodies() {
         ("rc-full", "/full/api/v1/chat.postMessage", "tok-full-0123456789", "uid-full-0123456789", FULL),
     ] {
         let r = rocketchat_of(&cfg, receiver);
-        tocsin_pipeline::notifier::Notifier::notify(&r, &golden_ctx(receiver), &golden_alerts())
+        tocsin_pipeline::notifier::Notifier::notify(&r, &golden::ctx(receiver), &golden::alerts())
             .await
             .unwrap();
         let seen = server.seen.lock().await.pop().unwrap();
@@ -133,7 +82,7 @@ async fn sends_the_golden_bodies() {
         assert_eq!(header(&seen.head, "x-auth-token"), Some(token));
         assert_eq!(header(&seen.head, "x-user-id"), Some(user));
         assert_eq!(header(&seen.head, "content-type"), Some("application/json"));
-        assert_same(&seen.body, want);
+        assert_same("body", &seen.body, want);
     }
 }
 
@@ -296,8 +245,8 @@ async fn build_makes_a_rocketchat_integration() {
     assert_eq!(integrations.len(), 1);
     assert_eq!((integrations[0].kind, integrations[0].index), ("rocketchat", 0));
     assert!(integrations[0].notifier.send_resolved());
-    integrations[0].notifier.notify(&golden_ctx("rc-full"), &golden_alerts()).await.unwrap();
-    assert_same(&server.seen.lock().await[0].body, FULL);
+    integrations[0].notifier.notify(&golden::ctx("rc-full"), &golden::alerts()).await.unwrap();
+    assert_same("body", &server.seen.lock().await[0].body, FULL);
 }
 
 #[tokio::test]

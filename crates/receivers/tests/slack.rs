@@ -4,62 +4,22 @@
 
 mod common;
 
+use common::golden::{self, assert_same};
 use common::server::{response, Server};
 use common::{ctx, firing, install_crypto};
 use std::sync::Arc;
-use tocsin_model::time::parse_rfc3339;
-use tocsin_model::{Alert, LabelSet};
-use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, Retry};
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
 use tocsin_receivers::slack::{Slack, SlackSettings, MAX_TITLE_RUNES};
 use tocsin_template::Template;
 
-const ALERTS: &str = include_str!("golden/alerts.json");
 const AM_YML: &str = include_str!("golden_slack/am.yml.in");
 const DEFAULT: &[u8] = include_bytes!("golden_slack/default.json");
 const FULL: &[u8] = include_bytes!("golden_slack/full.json");
 
-fn labels(v: &serde_json::Value) -> LabelSet {
-    v.as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect())
-        .unwrap_or_default()
-}
-
-/// The alerts of `golden/alerts.json` in the order Alertmanager's flush sorted them (the file order).
-fn golden_alerts() -> Vec<Arc<Alert>> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(ALERTS).unwrap();
-    raw.iter()
-        .map(|a| {
-            let t = |k: &str| parse_rfc3339(a[k].as_str().unwrap()).unwrap();
-            Arc::new(Alert {
-                labels: labels(&a["labels"]),
-                annotations: labels(&a["annotations"]),
-                starts_at: t("startsAt"),
-                ends_at: t("endsAt"),
-                generator_url: a["generatorURL"].as_str().unwrap_or("").into(),
-                updated_at: t("startsAt"),
-                timeout: false,
-            })
-        })
-        .collect()
-}
-
-/// The capture's context: `--web.external-url=http://am.example:9093/prefix`, `group_by: [alertname]`.
-fn golden_ctx(receiver: &str) -> NotifyCtx {
-    NotifyCtx {
-        receiver: receiver.to_owned(),
-        group_key: "{}/{}:{alertname=\"Golden\"}".to_owned(),
-        group_labels: [("alertname", "Golden")].into_iter().collect(),
-        repeat_interval: std::time::Duration::from_secs(4 * 3600),
-        now: common::now(),
-        external_url: "http://am.example:9093/prefix".to_owned(),
-    }
-}
-
 /// The capture's config, with the sink at `base` (`http://127.0.0.1:<port>`).
 fn config(base: &str) -> tocsin_config::Config {
-    let yml = AM_YML.replace("http://127.0.0.1:@SINK_PORT@", base).replace("@PAD@", &"é".repeat(1100));
-    tocsin_config::load_str(&yml, std::path::Path::new("/"), tocsin_config::ParseMode::default()).unwrap()
+    golden::config(AM_YML, base, &"é".repeat(1100))
 }
 
 fn slack_of(cfg: &tocsin_config::Config, receiver: &str) -> Slack {
@@ -67,25 +27,16 @@ fn slack_of(cfg: &tocsin_config::Config, receiver: &str) -> Slack {
     Slack::from_config(c, Arc::new(Template::with_defaults()))
 }
 
-fn assert_same(got: &[u8], want: &[u8]) {
-    assert!(
-        got == want,
-        "body differs from Alertmanager 0.25's\n got: {}\nwant: {}",
-        String::from_utf8_lossy(got),
-        String::from_utf8_lossy(want)
-    );
-}
-
 #[test]
 fn default_templates_match_alertmanager() {
     let s = slack_of(&config("http://127.0.0.1:1"), "slack-default");
-    assert_same(&s.body(&golden_ctx("slack-default"), &golden_alerts()).unwrap(), DEFAULT);
+    assert_same("body", &s.body(&golden::ctx("slack-default"), &golden::alerts()).unwrap(), DEFAULT);
 }
 
 #[test]
 fn every_field_matches_alertmanager() {
     let s = slack_of(&config("http://127.0.0.1:1"), "slack-full");
-    assert_same(&s.body(&golden_ctx("slack-full"), &golden_alerts()).unwrap(), FULL);
+    assert_same("body", &s.body(&golden::ctx("slack-full"), &golden::alerts()).unwrap(), FULL);
 }
 
 fn ok_server(status: u16, content_type: &'static str, body: &'static str) -> common::server::Responder {
@@ -98,12 +49,12 @@ async fn sends_the_golden_body() {
     install_crypto();
     let server = Server::start(None, ok_server(200, "text/html", "ok")).await;
     let cfg = config(&format!("http://127.0.0.1:{}", server.port));
-    slack_of(&cfg, "slack-full").notify(&golden_ctx("slack-full"), &golden_alerts()).await.unwrap();
+    slack_of(&cfg, "slack-full").notify(&golden::ctx("slack-full"), &golden::alerts()).await.unwrap();
     let seen = server.seen.lock().await.clone();
     assert_eq!(seen.len(), 1);
     assert!(seen[0].head.starts_with("POST /full HTTP/1.1\r\n"), "{}", seen[0].head);
     assert!(seen[0].head.to_ascii_lowercase().contains("content-type: application/json\r\n"));
-    assert_same(&seen[0].body, FULL);
+    assert_same("body", &seen[0].body, FULL);
 }
 
 fn settings(url: String, channel: &str) -> SlackSettings {

@@ -7,57 +7,18 @@
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
+use common::golden::{alerts, ctx};
 use common::server::{response, Server};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tocsin_model::clock::{ManualClock, SharedClock};
-use tocsin_model::time::parse_rfc3339;
-use tocsin_model::{Alert, LabelSet};
-use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, Retry};
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::sns::{sigv4, EnvLookup, SigV4Settings, Sns, SnsSettings};
 use tocsin_receivers::HttpClientSettings;
 use tocsin_template::Template;
 
-const ALERTS: &str = include_str!("golden/alerts.json");
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-fn labels(v: &serde_json::Value) -> LabelSet {
-    v.as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect())
-        .unwrap_or_default()
-}
-
-/// The alerts of `golden/alerts.json`, as in tests/golden.rs.
-fn alerts() -> Vec<Arc<Alert>> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(ALERTS).unwrap();
-    raw.iter()
-        .map(|a| {
-            let t = |k: &str| parse_rfc3339(a[k].as_str().unwrap()).unwrap();
-            Arc::new(Alert {
-                labels: labels(&a["labels"]),
-                annotations: labels(&a["annotations"]),
-                starts_at: t("startsAt"),
-                ends_at: t("endsAt"),
-                generator_url: a["generatorURL"].as_str().unwrap_or("").into(),
-                updated_at: t("startsAt"),
-                timeout: false,
-            })
-        })
-        .collect()
-}
-
-/// The capture's context: every receiver hangs off a matcher-less child route of the root.
-fn ctx(receiver: &str) -> NotifyCtx {
-    NotifyCtx {
-        receiver: receiver.to_owned(),
-        group_key: "{}/{}:{alertname=\"Golden\"}".to_owned(),
-        group_labels: [("alertname", "Golden")].into_iter().collect(),
-        repeat_interval: std::time::Duration::from_secs(4 * 3600),
-        now: common::now(),
-        external_url: "http://am.example:9093/prefix".to_owned(),
-    }
-}
 
 fn template() -> Arc<Template> {
     Arc::new(Template::with_defaults())

@@ -3,11 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "golden_pushover/golden_alerts.rs"]
-mod golden_alerts;
 
+use common::golden::{alerts, assert_same, ctx, header, request_line, Captured};
 use common::server::{response, Server};
-use golden_alerts::{alerts, assert_same, ctx, header, request_line, Captured};
 use std::sync::Arc;
 use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;

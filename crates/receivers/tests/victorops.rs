@@ -4,11 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "golden_pagerduty/fixture.rs"]
-mod fixture;
 
+use common::incident::{self as fixture, alerts, assert_same, body, ctx, Phase};
 use common::server::{response, Server};
-use fixture::{alerts, assert_same, body, ctx, Phase};
 use std::sync::Arc;
 use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::victorops::{VictorOps, VictorOpsSettings};
@@ -36,7 +34,7 @@ fn bodies_and_urls_match_alertmanager() {
             let line = format!("POST {}", url.strip_prefix(&format!("http://{sink}")).unwrap());
             assert_eq!(line, fixture::headers(KIND, tag, phase)[0], "{name}");
             let got = vo.render(&ctx(name), &alerts(KIND, phase)).unwrap();
-            assert_same(&got, &body(KIND, tag, phase), &format!("{name} {}", phase.name()));
+            assert_same(&format!("{name} {}", phase.name()), &got, &body(KIND, tag, phase));
         }
     }
 }
@@ -58,7 +56,7 @@ async fn sent_requests_match_alertmanager() {
             let seen = server.seen.lock().await.pop().unwrap();
             assert_eq!(fixture::request_line(&seen.head), fixture::headers(KIND, tag, phase)[0], "{name}");
             assert_eq!(fixture::head_header(&seen.head, "content-type").as_deref(), Some("application/json"));
-            assert_same(&seen.body, &body(KIND, tag, phase), name);
+            assert_same(name, &seen.body, &body(KIND, tag, phase));
         }
     }
 }

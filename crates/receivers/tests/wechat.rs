@@ -4,11 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "golden_pushover/golden_alerts.rs"]
-mod golden_alerts;
 
+use common::golden::{assert_same, ctx, firing, header, request_line, Captured};
 use common::server::{response, Server};
-use golden_alerts::{assert_same, ctx, firing, header, request_line, Captured};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};

@@ -6,7 +6,7 @@ mod common;
 mod dingtalk_mock;
 
 use common::{ctx, firing};
-use dingtalk_mock::{Mock, Req};
+use dingtalk_mock::{check_answers, errcode, AnswerCase, Mock, Req};
 use std::sync::Arc;
 use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tocsin_receivers::conformance::assert_no_secret_leak;
@@ -15,10 +15,6 @@ use tocsin_receivers::wecom::{Wecom, WecomMessageType, WecomSettings, MAX_MARKDO
 use tocsin_template::Template;
 
 const KEY: &str = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa";
-
-fn errcode(code: i64, msg: &str) -> (u16, String) {
-    (200, serde_json::json!({"errcode": code, "errmsg": msg}).to_string())
-}
 
 /// WeCom's checks: the key, a known msgtype and the content limits.
 fn verify(req: &Req) -> Result<(), (i64, String)> {
@@ -82,23 +78,18 @@ async fn markdown_text_and_markdown_v2_shapes() {
 
 #[tokio::test]
 async fn errcodes_and_retry_classification() {
-    struct Case {
-        name: &'static str,
-        answer: (u16, String),
-        want: (Retry, FailureReason, &'static str),
-    }
-    let cases = [
-        Case {
+    let cases = vec![
+        AnswerCase {
             name: "frequency limit",
             answer: errcode(45009, "api freq out of limit"),
             want: (Retry::Yes, FailureReason::ClientError, "errcode 45009: api freq out of limit"),
         },
-        Case {
+        AnswerCase {
             name: "system busy",
             answer: errcode(-1, "system busy"),
             want: (Retry::Yes, FailureReason::ServerError, "errcode -1: system busy"),
         },
-        Case {
+        AnswerCase {
             name: "too long",
             answer: errcode(40058, "markdown.content exceed max length 4096"),
             want: (
@@ -107,19 +98,18 @@ async fn errcodes_and_retry_classification() {
                 "errcode 40058: markdown.content exceed max length 4096",
             ),
         },
-        Case {
+        AnswerCase {
             name: "http 500",
             answer: (500, String::new()),
             want: (Retry::Yes, FailureReason::ServerError, "unexpected status code 500"),
         },
     ];
-    for c in cases {
-        let mock = robot(vec![c.answer]).await;
+    check_answers(cases, |answer| async {
+        let mock = robot(vec![answer]).await;
         let w = wecom(WecomSettings::new(url(&mock)));
-        let e = w.notify(&ctx("ops"), &[firing("i1")]).await.unwrap_err();
-        assert_eq!((e.retry, e.reason, e.message.as_str()), c.want, "{}", c.name);
-        w.notify(&ctx("ops"), &[firing("i1")]).await.unwrap();
-    }
+        (mock, w)
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -116,22 +116,24 @@ impl DingTalkSettings {
     }
 }
 
-/// `url_file` if set, else the inline URL (a `<secret>` placeholder gives an empty URL: sends then fail).
-pub(crate) fn url_source(url: Option<&tocsin_config::SecretUrl>, file: &str) -> SecretSource {
-    if !file.is_empty() {
-        return SecretSource::File(PathBuf::from(file));
+/// The `_file` sibling if set, else the inline value. Every integration picks its secrets so; the config
+/// crate rejects setting both, so the order only matters for hand-built settings.
+pub(crate) fn file_or_inline(inline: &str, file: &str) -> SecretSource {
+    if file.is_empty() {
+        SecretSource::Inline(inline.to_owned())
+    } else {
+        SecretSource::File(PathBuf::from(file))
     }
-    SecretSource::Inline(url.and_then(|u| u.expose()).map(|u| u.as_str().to_owned()).unwrap_or_default())
 }
 
+/// `url_file` if set, else the inline URL (a `<secret>` placeholder gives an empty URL: sends then fail).
+pub(crate) fn url_source(url: Option<&tocsin_config::SecretUrl>, file: &str) -> SecretSource {
+    file_or_inline(url.and_then(|u| u.expose()).map_or("", |u| u.as_str()), file)
+}
+
+/// [`file_or_inline`], or none when both are empty (unsigned robots, an unset PagerDuty service key).
 pub(crate) fn secret_source(inline: &str, file: &str) -> Option<SecretSource> {
-    if !file.is_empty() {
-        Some(SecretSource::File(PathBuf::from(file)))
-    } else if !inline.is_empty() {
-        Some(SecretSource::Inline(inline.to_owned()))
-    } else {
-        None
-    }
+    (!inline.is_empty() || !file.is_empty()).then(|| file_or_inline(inline, file))
 }
 
 /// One DingTalk robot integration.
@@ -207,20 +209,20 @@ impl DingTalk {
 
     /// Renders, fits into [`MAX_BODY`] and encodes the message.
     fn message(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Vec<u8>, NotifyError> {
-        let mut data = robot::data(ctx, alerts);
-        let title = robot::short_title(robot::render(&self.template, "title", &self.settings.title, &data)?);
-        let link = robot::render(&self.template, "link", r#"{{ template "__alertmanagerURL" . }}"#, &data)?;
-        let all = data.alerts.clone();
+        let data = robot::shared_data(ctx, alerts);
+        let title =
+            robot::short_title(robot::render_shared(&self.template, "title", &self.settings.title, &data)?);
+        let link =
+            robot::render_shared(&self.template, "link", r#"{{ template "__alertmanagerURL" . }}"#, &data)?;
+        let total = data.alerts.len();
         let mut render = |k: usize| {
-            data.alerts = all[..k.min(all.len())].to_vec();
-            robot::render(&self.template, "text", &self.settings.text, &data)
+            robot::render_shared(&self.template, "text", &self.settings.text, &robot::first_alerts(&data, k))
         };
         let encode = |text: &str| {
             let full = format!("{text}{}", self.mention_suffix(text));
             serde_json::to_vec(&self.body(&title, &full, &link)).unwrap_or_default()
         };
-        let text =
-            robot::fit(all.len(), self.settings.max_alerts, MAX_BODY, &mut render, &|t| encode(t).len())?;
+        let text = robot::fit(total, self.settings.max_alerts, MAX_BODY, &mut render, &|t| encode(t).len())?;
         Ok(encode(&text))
     }
 }
@@ -242,7 +244,7 @@ impl Notifier for DingTalk {
         secrets.push(target);
         secrets.extend(secret);
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        robot::finish(result, ctx, NAME, &secrets)
+        crate::classify::finish(result, ctx, NAME, &secrets)
     }
 
     fn send_resolved(&self) -> bool {

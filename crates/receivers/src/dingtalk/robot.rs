@@ -3,10 +3,10 @@
 //! alerts first (with a visible "… N more alerts" line) and cutting at a UTF-8 boundary last, posting the JSON,
 //! and turning the robot's `errcode` answer into a [`NotifyError`] whose text carries no secret.
 
+use crate::chatpost::ReadBody;
 use crate::classify;
 use crate::http::{HttpClient, SecretSource};
 use crate::ratelimit::RateLimiter;
-use reqwest::header::CONTENT_TYPE;
 use std::sync::Arc;
 use tocsin_model::time::utc;
 use tocsin_model::Alert;
@@ -25,31 +25,20 @@ pub fn more_alerts_line(n: usize) -> String {
 }
 
 /// A permanent failure with reason `other` (bad template, unreadable file).
-pub(crate) fn permanent(message: String) -> NotifyError {
-    NotifyError { retry: Retry::No, reason: FailureReason::Other, message }
-}
+pub(crate) use crate::chatpost::permanent;
 
 /// The URL, read from `url_file` (trimmed) at every send so a rotated token needs no reload.
 pub(crate) async fn read_url(src: &SecretSource) -> Result<String, NotifyError> {
-    read(src, "url_file").await
+    crate::chatpost::read_url(src, "url_file").await
 }
 
 /// The signing secret, if one is configured.
 pub(crate) async fn read_secret(src: Option<&SecretSource>) -> Result<Option<String>, NotifyError> {
     match src {
         None => Ok(None),
-        Some(s) => read(s, "secret_file").await.map(|v| Some(v).filter(|v| !v.is_empty())),
-    }
-}
-
-async fn read(src: &SecretSource, what: &str) -> Result<String, NotifyError> {
-    match src {
-        SecretSource::Inline(v) => Ok(v.clone()),
-        // Worded as the webhook's `read url_file: open <path>: <err>`; names the file, never its content.
-        SecretSource::File(path) => tokio::fs::read_to_string(path)
-            .await
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| permanent(format!("read {what}: open {}: {e}", path.display()))),
+        Some(s) => {
+            crate::chatpost::read_url(s, "secret_file").await.map(|v| Some(v).filter(|v| !v.is_empty()))
+        }
     }
 }
 
@@ -64,18 +53,8 @@ pub(crate) fn shared_data(ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Arc<Data> {
     Arc::new(data(ctx, alerts))
 }
 
-/// Renders one config field; the error names the field (`title`, `text`, `message`). Copies `data` unless
-/// `text` is empty: prefer [`render_shared`] when more than one field is rendered over the same data.
-pub(crate) fn render(
-    template: &Template,
-    field: &str,
-    text: &str,
-    data: &Data,
-) -> Result<String, NotifyError> {
-    template.render_string(text, data).map_err(|e| permanent(format!("render {field} template: {e}")))
-}
-
-/// [`render`] over shared data: no copy of the alerts, and `""` without touching them when `text` is empty.
+/// Renders one config field over shared data (no copy of the alerts, and `""` without touching them when
+/// `text` is empty); the error names the field (`title`, `text`, `message`).
 pub(crate) fn render_shared(
     template: &Template,
     field: &str,
@@ -280,46 +259,15 @@ pub(crate) async fn post(
     if !waited.is_zero() {
         tracing::debug!(waited_ms = waited.as_millis() as u64, "robot rate limit: send delayed");
     }
-    let req = client.post(url, None).await.map_err(|e| NotifyError {
-        retry: Retry::Yes,
-        reason: FailureReason::Other,
-        message: e.to_string(),
-    })?;
-    let resp = req
-        .header(CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(body)
-        .send()
-        .await
-        .map_err(classify::transport_error)?;
-    let status = resp.status().as_u16();
-    let body = read_limited(resp).await;
-    answer.check(status, &body)
-}
-
-async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
-    let mut out = Vec::new();
-    while out.len() < MAX_RESPONSE {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    out.truncate(MAX_RESPONSE);
-    out
-}
-
-/// Redacts `secrets` from the error and logs it at debug level, as the webhook does.
-pub(crate) fn finish(
-    result: Result<(), NotifyError>,
-    ctx: &NotifyCtx,
-    integration: &'static str,
-    secrets: &[&str],
-) -> Result<(), NotifyError> {
-    result.map_err(|mut e| {
-        e.message = classify::redact(e.message, secrets);
-        tracing::debug!(receiver = %ctx.receiver, integration, error = %e.message, "notify failed");
-        e
-    })
+    let reply = crate::chatpost::post(
+        client,
+        url,
+        "application/json; charset=utf-8",
+        body,
+        ReadBody::UpTo(MAX_RESPONSE),
+    )
+    .await?;
+    answer.check(reply.status, &reply.body)
 }
 
 /// The secret parts of a URL worth redacting besides the URL itself, which a server may echo in its answer:

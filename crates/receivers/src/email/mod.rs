@@ -44,9 +44,7 @@ impl fmt::Debug for Email {
     }
 }
 
-fn permanent(message: String) -> NotifyError {
-    NotifyError { retry: Retry::No, reason: FailureReason::Other, message }
-}
+use crate::chatpost::permanent;
 
 fn retryable(message: String) -> NotifyError {
     NotifyError { retry: Retry::Yes, reason: FailureReason::Other, message }
@@ -67,11 +65,9 @@ fn smtp_failure(step: &str, e: SmtpError) -> NotifyError {
 async fn read_secret(source: &Option<SecretSource>) -> Result<String, String> {
     match source {
         None => Ok(String::new()),
-        Some(SecretSource::Inline(p)) => Ok(p.clone()),
-        Some(SecretSource::File(path)) => tokio::fs::read_to_string(path)
+        Some(src) => crate::chatpost::read_source(src)
             .await
-            .map(|p| p.trim().to_owned())
-            .map_err(|e| format!("could not read {}: {e}", path.display())),
+            .map_err(|(path, e)| format!("could not read {}: {e}", path.display())),
     }
 }
 
@@ -225,20 +221,14 @@ impl Notifier for Email {
             Ok((m, from, to)) => self.send(&m, from, to, &mut creds).await,
             Err(e) => Err(e),
         };
-        result.map_err(|mut e| {
-            let mut secrets: Vec<String> = Vec::new();
-            if let Some(c) = &creds {
-                secrets.push(c.password.clone());
-                secrets.push(c.secret.clone());
-            }
-            if let Some(SecretSource::Inline(p)) = &self.settings.auth_password {
-                secrets.push(p.clone());
-            }
-            let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            e.message = classify::redact(e.message, &refs);
-            tracing::debug!(receiver = %ctx.receiver, integration = "email", error = %e.message, "notify failed");
-            e
-        })
+        let mut secrets: Vec<&str> = Vec::new();
+        if let Some(c) = &creds {
+            secrets.extend([c.password.as_str(), c.secret.as_str()]);
+        }
+        if let Some(SecretSource::Inline(p)) = &self.settings.auth_password {
+            secrets.push(p);
+        }
+        classify::finish(result, ctx, "email", &secrets)
     }
 
     fn send_resolved(&self) -> bool {

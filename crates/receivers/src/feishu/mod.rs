@@ -207,7 +207,7 @@ impl Notifier for Feishu {
         let mut secrets = robot::url_secrets(&url);
         secrets.extend(secret);
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        robot::finish(result, ctx, NAME, &secrets)
+        crate::classify::finish(result, ctx, NAME, &secrets)
     }
 
     fn send_resolved(&self) -> bool {

@@ -12,6 +12,7 @@
 //! Search endpoint: `<api_url>/search`, except on Jira Cloud hosts (`*.atlassian.net`), where Atlassian removed it
 //! and upstream's later "auto" mode uses `/rest/api/3/search/jql`; we do the same.
 
+use crate::chatpost::{permanent, truncate_in_runes};
 use crate::classify;
 use crate::dingtalk::robot;
 use crate::http::{HttpClient, HttpClientSettings};
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tocsin_config::JiraConfig;
 use tocsin_model::Alert;
-use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
+use tocsin_pipeline::notifier::{Notifier, NotifyCtx, NotifyError, Retry};
 use tocsin_template::{Data, Template};
 
 /// The integration name (`integration` metric label, nflog key).
@@ -154,24 +155,10 @@ struct Transition {
     name: String,
 }
 
-fn permanent(message: String) -> NotifyError {
-    NotifyError { retry: Retry::No, reason: FailureReason::Other, message }
-}
-
 /// A failed exchange or body read. Upstream's `doAPIRequest` returns these with `shouldRetry` false: a POST
 /// that timed out may still have created the issue, and sending it again would create a second one.
 fn not_retried(err: reqwest::Error) -> NotifyError {
     NotifyError { retry: Retry::No, ..classify::transport_error(err) }
-}
-
-/// Go's `notify.TruncateInRunes`: at most `n` runes, the last being `…` when cut.
-pub fn truncate_in_runes(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// `%q` of Go for the JQL strings: double-quoted, `"` and `\` escaped, control characters as `\n`, `\t`, `\xNN`.
@@ -193,12 +180,10 @@ fn go_quote(s: &str) -> String {
     out
 }
 
-/// Go's `URL.JoinPath(elem)` for a relative element without dot segments.
+/// Go's `URL.JoinPath(elem)`, parsed.
 fn join_path(base: &str, elem: &str) -> Result<reqwest::Url, NotifyError> {
-    let mut url = reqwest::Url::parse(base).map_err(|e| permanent(format!("invalid api_url: {e}")))?;
-    let path = format!("{}/{}", url.path().trim_end_matches('/'), elem.trim_start_matches('/'));
-    url.set_path(&path);
-    Ok(url)
+    reqwest::Url::parse(&crate::incident::join_path(base, elem))
+        .map_err(|e| permanent(format!("invalid api_url: {e}")))
 }
 
 impl Jira {
@@ -299,7 +284,7 @@ impl Jira {
     /// The create/update body: `{"fields": {…}}` with keys sorted as Go marshals a map.
     pub fn issue_body(&self, group_hash: &str, data: &Data) -> Result<Value, NotifyError> {
         let s = &self.settings;
-        let summary = truncate_in_runes(&self.render("summary", &s.summary, data)?, MAX_SUMMARY);
+        let summary = truncate_in_runes(&self.render("summary", &s.summary, data)?, MAX_SUMMARY).0;
         let project = self.render("project", &s.project, data)?;
         let issue_type = self.render("issue_type", &s.issue_type, data)?;
         let mut custom = Map::new();
@@ -308,7 +293,7 @@ impl Jira {
             custom.insert(k.clone(), self.render_value(k, v, data, Depth::default(), &mut budget)?);
         }
         let description =
-            truncate_in_runes(&self.render("description", &s.description, data)?, MAX_DESCRIPTION);
+            truncate_in_runes(&self.render("description", &s.description, data)?, MAX_DESCRIPTION).0;
         let description = if self.is_api_v3() {
             serde_json::from_str::<Value>(&description)
                 .map_err(|e| permanent(format!("description unmarshaling: {e}")))?
@@ -487,13 +472,6 @@ mod tests {
         assert_eq!(go_quote(r#"a "b" \ c"#), r#""a \"b\" \\ c""#);
         assert_eq!(go_quote("x\ny\u{1}"), r#""x\ny\x01""#);
         assert_eq!(go_quote("déjà"), "\"déjà\"");
-    }
-
-    #[test]
-    fn truncates_in_runes() {
-        assert_eq!(truncate_in_runes("abc", 3), "abc");
-        assert_eq!(truncate_in_runes("abcd", 3), "ab…");
-        assert_eq!(truncate_in_runes("ééééé", 4), "ééé…");
     }
 
     #[test]

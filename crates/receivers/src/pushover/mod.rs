@@ -9,18 +9,18 @@
 //! has neither field). 2xx succeeds, 5xx is retried, anything else is permanent (upstream's default retrier).
 //! Token and user key travel in the URL: errors never carry it.
 
+use crate::chatpost::{self, truncate_in_runes, ReadBody};
 use crate::classify;
+use crate::dingtalk::file_or_inline;
 use crate::dingtalk::robot;
 use crate::http::{HttpClient, HttpClientSettings, SecretSource};
-use crate::telegram::truncate_in_runes;
+use crate::incident::{encode_query, escape_query};
 use async_trait::async_trait;
-use reqwest::header::CONTENT_TYPE;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tocsin_config::{PushoverConfig, Secret};
+use tocsin_config::PushoverConfig;
 use tocsin_model::Alert;
-use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
+use tocsin_pipeline::notifier::{Notifier, NotifyCtx, NotifyError};
 use tocsin_template::Template;
 
 /// The integration name (`integration` metric label, nflog key).
@@ -32,33 +32,6 @@ pub const API_URL: &str = "https://api.pushover.net/1/messages.json";
 pub const MAX_TITLE_RUNES: usize = 250;
 pub const MAX_MESSAGE_RUNES: usize = 1024;
 pub const MAX_URL_RUNES: usize = 512;
-
-/// Go's `url.QueryEscape`: unreserved characters (`A-Z a-z 0-9 - _ . ~`) kept, space as `+`, every other byte
-/// as `%XX` (upper-case hex).
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
-            b' ' => out.push('+'),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
-            }
-        }
-    }
-    out
-}
-
-/// Go's `url.Values.Encode()`: pairs sorted by key (stable for repeated keys), `key=value` joined by `&`.
-pub fn encode_query(pairs: &mut [(&str, String)]) -> String {
-    pairs.sort_by(|a, b| a.0.cmp(b.0));
-    let parts: Vec<String> =
-        pairs.iter().map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v))).collect();
-    parts.join("&")
-}
 
 /// What a Pushover integration needs, independent of how the config file spells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,14 +56,6 @@ pub struct PushoverSettings {
     pub html: bool,
     pub send_resolved: bool,
     pub http: HttpClientSettings,
-}
-
-fn source(inline: &Secret, file: &str) -> SecretSource {
-    if file.is_empty() {
-        SecretSource::Inline(inline.expose().to_owned())
-    } else {
-        SecretSource::File(PathBuf::from(file))
-    }
 }
 
 impl PushoverSettings {
@@ -119,8 +84,8 @@ impl PushoverSettings {
     pub fn from_config(c: &PushoverConfig) -> Self {
         Self {
             api_url: API_URL.to_owned(),
-            user_key: source(&c.user_key, &c.user_key_file),
-            token: source(&c.token, &c.token_file),
+            user_key: file_or_inline(c.user_key.expose(), &c.user_key_file),
+            token: file_or_inline(c.token.expose(), &c.token_file),
             title: c.title.clone(),
             message: c.message.clone(),
             url: c.url.clone(),
@@ -144,17 +109,6 @@ pub struct Pushover {
     settings: PushoverSettings,
     client: HttpClient,
     template: Arc<Template>,
-}
-
-/// Reads `token_file`/`user_key_file` (trimmed); upstream fails permanently when it cannot.
-async fn read(src: &SecretSource, what: &str) -> Result<String, NotifyError> {
-    match src {
-        SecretSource::Inline(v) => Ok(v.clone()),
-        SecretSource::File(path) => tokio::fs::read_to_string(path)
-            .await
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| robot::permanent(format!("read {what}: open {}: {e}", path.display()))),
-    }
 }
 
 impl Pushover {
@@ -217,24 +171,8 @@ impl Pushover {
     }
 
     async fn send(&self, url: &str) -> Result<(), NotifyError> {
-        let req = self.client.post(url, None).await.map_err(|e| NotifyError {
-            retry: Retry::Yes,
-            reason: FailureReason::Other,
-            message: e.to_string(),
-        })?;
-        let resp = req
-            .header(CONTENT_TYPE, "text/plain")
-            .body(Vec::new())
-            .send()
-            .await
-            .map_err(classify::transport_error)?;
-        let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            classify::drain(resp);
-            return Ok(());
-        }
-        let body = classify::read_bounded(resp).await;
-        check_status(status, &body)
+        let answer = chatpost::post(&self.client, url, "text/plain", Vec::new(), ReadBody::OnFailure).await?;
+        chatpost::check_status(answer.status, &answer.body)
     }
 }
 
@@ -244,59 +182,22 @@ fn log_cut(ctx: &NotifyCtx, cut: bool, field: &'static str, max: usize) {
     }
 }
 
-/// Upstream's default retrier: 2xx succeeds, 5xx is retried, every other status (429 included) is permanent.
-pub fn check_status(status: u16, body: &[u8]) -> Result<(), NotifyError> {
-    classify::check_status(status, body)
-        .map_err(|e| NotifyError { retry: if status / 100 == 5 { Retry::Yes } else { Retry::No }, ..e })
-}
-
 #[async_trait]
 impl Notifier for Pushover {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
-        let token = read(&self.settings.token, "token_file").await?;
-        let user_key = read(&self.settings.user_key, "user_key_file").await?;
+        let token = chatpost::read_url(&self.settings.token, "token_file").await?;
+        let user_key = chatpost::read_url(&self.settings.user_key, "user_key_file").await?;
         let query = self.query(ctx, alerts, &token, &user_key).map_err(|mut e| {
             e.message = classify::redact(e.message, &[&token, &user_key]);
             e
         })?;
         let url = format!("{}?{query}", self.settings.api_url);
-        self.send(&url).await.map_err(|mut e| {
-            e.message = classify::redact(
-                e.message,
-                &[&url, &query, &token, &user_key, &query_escape(&token), &query_escape(&user_key)],
-            );
-            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
-            e
-        })
+        let (token_escaped, user_key_escaped) = (escape_query(&token), escape_query(&user_key));
+        let secrets = [url.as_str(), &query, &token, &user_key, &token_escaped, &user_key_escaped];
+        classify::finish(self.send(&url).await, ctx, NAME, &secrets)
     }
 
     fn send_resolved(&self) -> bool {
         self.settings.send_resolved
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_escape_like_go() {
-        assert_eq!(query_escape("a b+c/d&e=f*g~h.i-j_k"), "a+b%2Bc%2Fd%26e%3Df%2Ag~h.i-j_k");
-        assert_eq!(query_escape("é\n"), "%C3%A9%0A");
-        let mut pairs = vec![("z", "1".to_owned()), ("a", "x y".to_owned()), ("m", String::new())];
-        assert_eq!(encode_query(&mut pairs), "a=x+y&m=&z=1");
-    }
-
-    #[test]
-    fn status_table() {
-        for (status, want) in [
-            (200, None),
-            (400, Some(Retry::No)),
-            (429, Some(Retry::No)),
-            (500, Some(Retry::Yes)),
-            (503, Some(Retry::Yes)),
-        ] {
-            assert_eq!(check_status(status, b"").err().map(|e| e.retry), want, "{status}");
-        }
     }
 }

@@ -16,7 +16,6 @@ use crate::classify::{self, REDACTED};
 use crate::http::{HttpClient, HttpClientSettings, SecretSource};
 use async_trait::async_trait;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
-use std::path::PathBuf;
 use std::sync::Arc;
 use tocsin_config::integrations::rocketchat::{RocketchatAttachmentAction, RocketchatAttachmentField};
 use tocsin_config::RocketchatConfig;
@@ -57,11 +56,7 @@ pub struct RocketchatSettings {
 impl RocketchatSettings {
     pub fn from_config(c: &RocketchatConfig) -> Self {
         let source = |inline: Option<&tocsin_config::Secret>, file: &str| {
-            if file.is_empty() {
-                SecretSource::Inline(inline.map(|s| s.expose().to_owned()).unwrap_or_default())
-            } else {
-                SecretSource::File(PathBuf::from(file))
-            }
+            crate::dingtalk::file_or_inline(inline.map_or("", |s| s.expose()), file)
         };
         Self {
             url: c.api_url.as_ref().map(|u| wire::join_api_path(u.as_str())).unwrap_or_default(),
@@ -217,13 +212,7 @@ fn encode(msg: &PostMessage) -> Result<Vec<u8>, NotifyError> {
 /// A credential, inline or read (trimmed) from its file at every send, so a rotated token needs no reload
 /// (upstream reads it once, when the config loads). The error names the file, never its content.
 async fn read_secret(src: &SecretSource) -> Result<String, NotifyError> {
-    match src {
-        SecretSource::Inline(v) => Ok(v.clone()),
-        SecretSource::File(path) => tokio::fs::read_to_string(path)
-            .await
-            .map(|s| s.trim().to_owned())
-            .map_err(|e| chatpost::permanent(format!("could not read {0}: open {0}: {e}", path.display()))),
-    }
+    chatpost::read_secret(src, |path| format!("could not read {}", path.display())).await
 }
 
 #[async_trait]
@@ -233,16 +222,10 @@ impl Notifier for Rocketchat {
         let body = encode(&msg)?;
         let token = read_secret(&self.settings.token).await?;
         let token_id = read_secret(&self.settings.token_id).await?;
-        let result = self.send(&msg.channel, &token, &token_id, body).await.map_err(|mut e| {
-            // Upstream puts answers in errors as they are; a server echoing the credentials or a URL with
-            // userinfo must not get them into logs.
-            e.message = classify::redact(e.message, &[&token, &token_id, &self.settings.url]);
-            e
-        });
-        if let Err(e) = &result {
-            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
-        }
-        result
+        let result = self.send(&msg.channel, &token, &token_id, body).await;
+        // Upstream puts answers in errors as they are; a server echoing the credentials or a URL with userinfo
+        // must not get them into logs.
+        classify::finish(result, ctx, NAME, &[&token, &token_id, &self.settings.url])
     }
 
     fn send_resolved(&self) -> bool {

@@ -119,30 +119,9 @@ impl Formatter for Go122Formatter {
     }
 }
 
-/// Go's `api_url.JoinPath("api/v1/chat.postMessage").String()`: the escaped path and the API path joined and
-/// cleaned as `path.Join` does (`//`, `.` and `..` resolved, no trailing slash), query and fragment kept.
+/// Go's `api_url.JoinPath("api/v1/chat.postMessage").String()` (see [`crate::incident::join_path`]).
 pub fn join_api_path(api_url: &str) -> String {
-    let (prefix, rest) = match api_url.find("://") {
-        Some(i) => {
-            let after = i + 3;
-            let end = api_url[after..].find(['/', '?', '#']).map_or(api_url.len(), |j| after + j);
-            api_url.split_at(end)
-        }
-        None => ("", api_url),
-    };
-    let path_end = rest.find(['?', '#']).unwrap_or(rest.len());
-    let (path, tail) = rest.split_at(path_end);
-    let mut segments: Vec<&str> = Vec::new();
-    for seg in path.split('/').chain(POST_MESSAGE_PATH.split('/')) {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
-    format!("{prefix}/{}{tail}", segments.join("/"))
+    crate::incident::join_path(api_url, POST_MESSAGE_PATH)
 }
 
 /// Judges a 2xx answer as upstream's `checkJSONResponseError`, which unmarshals it into

@@ -227,7 +227,7 @@ impl Sns {
         p.set_message(&message, limit);
         if !s.subject.is_empty() {
             let subject = self.render("subject", &s.subject, data)?;
-            p.subject = Some(publish::truncate_runes(&subject, publish::MAX_SUBJECT));
+            p.subject = Some(crate::chatpost::truncate_in_runes(&subject, publish::MAX_SUBJECT).0);
         }
         Ok(p)
     }

@@ -35,41 +35,11 @@ pub struct Publish {
     pub group_id: Option<String>,
 }
 
-/// Go's `url.QueryEscape`: unreserved characters kept, space as `+`, every other byte `%XX`.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
-            _ if b.is_ascii_alphanumeric() => out.push(char::from(b)),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// `s` cut to at most `max` bytes on a character boundary, and whether it was cut. Upstream cuts at exactly
 /// `max` bytes, which can split a character; we stop before it instead of sending invalid UTF-8.
 pub fn truncate_bytes(s: &str, max: usize) -> (&str, bool) {
-    if s.len() <= max {
-        return (s, false);
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&s[..end], true)
-}
-
-/// `s` cut to at most `max` characters, the last being `…` when cut.
-pub fn truncate_runes(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    let cut = crate::dingtalk::robot::cut_at_char_boundary(s, max);
+    (cut, cut.len() < s.len())
 }
 
 impl Publish {
@@ -108,23 +78,13 @@ impl Publish {
             params.push((format!("{prefix}.Value.StringValue"), value.as_str()));
         }
         // Go sorts the names bytewise (so entry.10 precedes entry.2); a stable sort keeps equal names in order.
-        params.sort_by(|a, b| a.0.cmp(&b.0));
-        params
-            .iter()
-            .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
-            .collect::<Vec<_>>()
-            .join("&")
+        crate::incident::encode_query(&mut params)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_like_go() {
-        assert_eq!(query_escape("a b+c/é~*-_.!"), "a+b%2Bc%2F%C3%A9~%2A-_.%21");
-    }
 
     #[test]
     fn truncation_respects_char_boundaries() {
@@ -145,8 +105,6 @@ mod tests {
         for c in cases {
             assert_eq!(truncate_bytes(c.input, c.max), c.want, "{}", c.name);
         }
-        assert_eq!(truncate_runes("déjà", 4), "déjà");
-        assert_eq!(truncate_runes("déjà vu", 4), "déj…");
     }
 
     #[test]

@@ -14,13 +14,12 @@
 //! Deliberate difference: a `message` template error fails the notification permanently (reason `other`), while
 //! upstream (0.28) ignores it and sends whatever text rendered (usually an empty message Telegram rejects).
 
+use crate::chatpost::{self, ReadBody};
 use crate::classify;
 use crate::dingtalk::robot;
 use crate::http::{HttpClient, HttpClientSettings, SecretSource};
 use async_trait::async_trait;
-use reqwest::header::CONTENT_TYPE;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tocsin_config::TelegramConfig;
 use tocsin_model::Alert;
@@ -35,38 +34,6 @@ pub const MAX_MESSAGE_RUNES: usize = 4096;
 
 /// The most of Telegram's answer that is read (it echoes the message, up to 4096 characters plus entities).
 pub(crate) const MAX_RESPONSE: usize = 256 * 1024;
-
-/// The marker upstream appends to truncated texts.
-pub const TRUNCATION_MARKER: char = '…';
-
-/// Upstream's `notify.TruncateInRunes`: at most `n` characters; when cut, the last kept one is `…` (for `n` ≤ 3
-/// the text is cut without marker). Returns whether the text was cut.
-pub fn truncate_in_runes(s: &str, n: usize) -> (String, bool) {
-    let Some((cut, _)) = s.char_indices().nth(n) else {
-        return (s.to_owned(), false);
-    };
-    if n <= 3 {
-        return (s[..cut].to_owned(), true);
-    }
-    let keep = s.char_indices().nth(n - 1).map_or(cut, |(i, _)| i);
-    let mut out = String::with_capacity(keep + TRUNCATION_MARKER.len_utf8());
-    out.push_str(&s[..keep]);
-    out.push(TRUNCATION_MARKER);
-    (out, true)
-}
-
-/// Reads at most `limit` bytes of a response body (the rest is left unread).
-pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    while out.len() < limit {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    out.truncate(limit);
-    out
-}
 
 /// What a Telegram integration needs, independent of how the config file spells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,11 +71,7 @@ impl TelegramSettings {
     }
 
     pub fn from_config(c: &TelegramConfig) -> Self {
-        let bot_token = if c.bot_token_file.is_empty() {
-            SecretSource::Inline(c.bot_token.expose().to_owned())
-        } else {
-            SecretSource::File(PathBuf::from(&c.bot_token_file))
-        };
+        let bot_token = crate::dingtalk::file_or_inline(c.bot_token.expose(), &c.bot_token_file);
         Self {
             api_url: c
                 .api_url
@@ -154,7 +117,7 @@ impl Telegram {
             self.template.render_shared(&s.message, &data)
         }
         .map_err(|e| robot::permanent(format!("render message template: {e}")))?;
-        let (text, truncated) = truncate_in_runes(&text, MAX_MESSAGE_RUNES);
+        let (text, truncated) = chatpost::truncate_in_runes(&text, MAX_MESSAGE_RUNES);
         if truncated {
             tracing::debug!(receiver = %ctx.receiver, max_runes = MAX_MESSAGE_RUNES, "telegram: truncated message");
         }
@@ -176,34 +139,18 @@ impl Telegram {
     }
 
     async fn token(&self) -> Result<String, NotifyError> {
-        match &self.settings.bot_token {
-            SecretSource::Inline(t) => Ok(t.clone()),
-            // Upstream: `could not read <file>: <err>`, retried (the file may appear).
-            SecretSource::File(path) => {
-                tokio::fs::read_to_string(path).await.map(|s| s.trim().to_owned()).map_err(|e| NotifyError {
-                    retry: Retry::Yes,
-                    reason: FailureReason::Other,
-                    message: format!("could not read {}: {e}", path.display()),
-                })
-            }
-        }
+        // Upstream's own wording, `could not read <file>: <err>`, and retried (the file may appear), unlike
+        // the permanent `open` errors of [`chatpost::read_secret`].
+        chatpost::read_source(&self.settings.bot_token).await.map_err(|(path, e)| NotifyError {
+            retry: Retry::Yes,
+            reason: FailureReason::Other,
+            message: format!("could not read {}: {e}", path.display()),
+        })
     }
 
     async fn send(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
-        let req = self.client.post(url, None).await.map_err(|e| NotifyError {
-            retry: Retry::Yes,
-            reason: FailureReason::Other,
-            message: e.to_string(),
-        })?;
-        let resp = req
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(classify::transport_error)?;
-        let status = resp.status().as_u16();
-        let body = read_limited(resp, MAX_RESPONSE).await;
-        check_answer(status, &body)
+        let answer = chatpost::post_json(&self.client, url, body, ReadBody::UpTo(MAX_RESPONSE)).await?;
+        check_answer(answer.status, &answer.body)
     }
 }
 
@@ -238,11 +185,7 @@ impl Notifier for Telegram {
         let body = self.body(ctx, alerts)?;
         let token = self.token().await?;
         let url = format!("{}/bot{token}/sendMessage", self.settings.api_url);
-        self.send(&url, body).await.map_err(|mut e| {
-            e.message = classify::redact(e.message, &[&url, &token]);
-            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
-            e
-        })
+        classify::finish(self.send(&url, body).await, ctx, NAME, &[&url, &token])
     }
 
     fn send_resolved(&self) -> bool {
@@ -253,27 +196,6 @@ impl Notifier for Telegram {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truncates_in_runes_like_upstream() {
-        struct Case {
-            name: &'static str,
-            input: &'static str,
-            n: usize,
-            want: (&'static str, bool),
-        }
-        let cases = [
-            Case { name: "fits", input: "héllo", n: 5, want: ("héllo", false) },
-            Case { name: "cut", input: "héllo wörld", n: 6, want: ("héllo…", true) },
-            Case { name: "tiny", input: "héllo", n: 2, want: ("hé", true) },
-            Case { name: "zero", input: "héllo", n: 0, want: ("", true) },
-            Case { name: "empty", input: "", n: 0, want: ("", false) },
-        ];
-        for c in cases {
-            let (got, cut) = truncate_in_runes(c.input, c.n);
-            assert_eq!((got.as_str(), cut), c.want, "{}", c.name);
-        }
-    }
 
     #[test]
     fn answers() {

@@ -9,18 +9,16 @@
 //! Deliberate difference: a `room_id` template error fails the send permanently, naming the field; upstream
 //! (0.28) ignores that error and posts with whatever `roomId` rendered (usually empty), which Webex rejects.
 
+use crate::chatpost::{self, TRUNCATION_MARKER};
 use crate::classify;
 use crate::dingtalk::robot;
 use crate::http::{HttpClient, HttpClientSettings};
-use crate::pushover::check_status;
-use crate::telegram::TRUNCATION_MARKER;
 use async_trait::async_trait;
-use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use std::sync::Arc;
 use tocsin_config::WebexConfig;
 use tocsin_model::Alert;
-use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
+use tocsin_pipeline::notifier::{Notifier, NotifyCtx, NotifyError};
 use tocsin_template::Template;
 
 /// The integration name (`integration` metric label, nflog key).
@@ -37,10 +35,10 @@ pub fn truncate_in_bytes(s: &str, n: usize) -> (String, bool) {
         return (s.to_owned(), false);
     }
     if n <= 3 {
-        return (if n == 3 { TRUNCATION_MARKER.to_string() } else { ".".repeat(n) }, true);
+        return (if n == 3 { TRUNCATION_MARKER.to_owned() } else { ".".repeat(n) }, true);
     }
     let mut out = robot::cut_at_char_boundary(s, n - 3).to_owned();
-    out.push(TRUNCATION_MARKER);
+    out.push_str(TRUNCATION_MARKER);
     (out, true)
 }
 
@@ -117,31 +115,9 @@ impl Notifier for Webex {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         let body = self.body(ctx, alerts)?;
         let url = &self.settings.api_url;
-        let req = self.client.post(url.as_str(), None).await.map_err(|e| NotifyError {
-            retry: Retry::Yes,
-            reason: FailureReason::Other,
-            message: e.to_string(),
-        })?;
-        let result = match req.header(CONTENT_TYPE, "application/json").body(body).send().await {
-            Err(e) => Err(classify::transport_error(e)),
-            Ok(resp) if resp.status().is_success() => {
-                classify::drain(resp);
-                Ok(())
-            }
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                // Upstream returns the retrier's error unwrapped, so its metric reason is `other`.
-                check_status(status, &classify::read_bounded(resp).await).map_err(|mut e| {
-                    e.reason = FailureReason::Other;
-                    e
-                })
-            }
-        };
-        result.map_err(|mut e| {
-            e.message = classify::redact(e.message, &[url]);
-            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
-            e
-        })
+        let result = chatpost::post_checked(&self.client, url, body).await.map_err(chatpost::unwrapped);
+        // Only the URL itself: unlike the webhook URLs of [`chatpost::finish`], Webex's carries no token.
+        classify::finish(result, ctx, NAME, &[url])
     }
 
     fn send_resolved(&self) -> bool {

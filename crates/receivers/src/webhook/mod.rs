@@ -2,10 +2,13 @@
 
 pub mod payload;
 
+/// The webhook's content type.
+const JSON: &str = "application/json";
+
+use crate::chatpost::{self, ReadBody};
 use crate::classify::{self, REDACTED};
-use crate::http::{HttpClient, HttpClientSettings, HttpError, SecretSource};
+use crate::http::{HttpClient, HttpClientSettings, SecretSource};
 use async_trait::async_trait;
-use reqwest::header::CONTENT_TYPE;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,43 +86,22 @@ impl Webhook {
         match &self.url {
             SecretSource::Inline(u) => Ok(Cow::Borrowed(u)),
             // Upstream: `read url_file: <err>`, not retried.
-            SecretSource::File(path) => tokio::fs::read_to_string(path)
-                .await
-                .map(|s| Cow::Owned(s.trim().to_owned()))
-                .map_err(|e| NotifyError {
-                    retry: Retry::No,
-                    reason: FailureReason::Other,
-                    message: format!("read url_file: open {}: {e}", path.display()),
-                }),
+            file => chatpost::read_url(file, "url_file").await.map(Cow::Owned),
         }
     }
 
     async fn post(&self, url: &str, body: Vec<u8>) -> Result<(), NotifyError> {
-        let req = match (&self.parsed, &self.url) {
-            (Some(parsed), SecretSource::Inline(_)) => self.client.post(parsed.0.clone(), None).await,
-            _ => self.client.post(url, None).await,
-        }
-        .map_err(prepare_error)?;
-        let resp = req
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(classify::transport_error)?;
-        let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            classify::drain(resp);
-            return Ok(());
-        }
-        let body = classify::read_bounded(resp).await;
-        classify::check_status(status, &body)
+        // Credential or TLS files that cannot be used now may be fixed before the next attempt, as upstream
+        // retries round-tripper errors: [`chatpost::post`] says so.
+        let answer = match (&self.parsed, &self.url) {
+            (Some(parsed), SecretSource::Inline(_)) => {
+                chatpost::post(&self.client, parsed.0.clone(), JSON, body, ReadBody::OnFailure).await
+            }
+            _ => chatpost::post(&self.client, url, JSON, body, ReadBody::OnFailure).await,
+        }?;
+        // Unlike the chat integrations, the webhook's retrier retries 429.
+        classify::check_status(answer.status, &answer.body)
     }
-}
-
-/// Credential or TLS files that cannot be used now may be fixed before the next attempt, as upstream retries
-/// round-tripper errors.
-fn prepare_error(e: HttpError) -> NotifyError {
-    NotifyError { retry: Retry::Yes, reason: FailureReason::Other, message: e.to_string() }
 }
 
 #[async_trait]
@@ -146,11 +128,7 @@ impl Notifier for Webhook {
                 }),
             },
         };
-        result.map_err(|mut e| {
-            e.message = classify::redact(e.message, &[&url]);
-            tracing::debug!(receiver = %ctx.receiver, integration = "webhook", error = %e.message, "notify failed");
-            e
-        })
+        classify::finish(result, ctx, "webhook", &[&url])
     }
 
     fn send_resolved(&self) -> bool {

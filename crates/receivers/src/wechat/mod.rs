@@ -18,8 +18,7 @@
 use crate::classify;
 use crate::dingtalk::robot;
 use crate::http::{HttpClient, HttpClientSettings};
-use crate::pushover::encode_query;
-use crate::telegram::read_limited;
+use crate::incident::encode_query;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::header::CONTENT_TYPE;
@@ -217,7 +216,7 @@ impl Wechat {
             ..retryable(String::new())
         })?;
         let status = resp.status().as_u16();
-        let body = read_limited(resp, MAX_RESPONSE).await;
+        let body = classify::read_at_most(resp, MAX_RESPONSE).await;
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
         let Some(v) = parsed else {
             // Upstream: a decode error, not retried; a server error page is worth another try.
@@ -262,7 +261,7 @@ impl Wechat {
             classify::drain(resp);
             return Err(retryable(format!("unexpected status code {status}")));
         }
-        let body = read_limited(resp, MAX_RESPONSE).await;
+        let body = classify::read_at_most(resp, MAX_RESPONSE).await;
         let v: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| retryable(format!("wechat: answer is not JSON: {e}")))?;
         let code = v.get("errcode").and_then(serde_json::Value::as_i64).unwrap_or_default();
@@ -288,11 +287,7 @@ impl Notifier for Wechat {
         let body = self.body(&data)?;
         let token = self.access_token(&data, ctx.now).await?;
         let url = self.endpoint("message/send", &mut [("access_token", token.clone())]);
-        self.send(&url, body).await.map_err(|mut e| {
-            e.message = classify::redact(e.message, &[&url, &token, &self.settings.api_secret]);
-            tracing::debug!(receiver = %ctx.receiver, integration = NAME, error = %e.message, "notify failed");
-            e
-        })
+        classify::finish(self.send(&url, body).await, ctx, NAME, &[&url, &token, &self.settings.api_secret])
     }
 
     fn send_resolved(&self) -> bool {

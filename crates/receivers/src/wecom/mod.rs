@@ -204,7 +204,7 @@ impl Notifier for Wecom {
             robot::post(&self.client, std::slice::from_ref(&self.limiter), &url, &url, body, &ANSWER).await;
         let secrets = robot::url_secrets(&url);
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        robot::finish(result, ctx, NAME, &secrets)
+        crate::classify::finish(result, ctx, NAME, &secrets)
     }
 
     fn send_resolved(&self) -> bool {

@@ -1,4 +1,4 @@
-//! Shared test helpers: alerts, contexts.
+//! Shared test helpers: alerts, contexts, the golden captures (`golden`, `incident`) and a scripted server.
 #![allow(dead_code)]
 
 use chrono::{DateTime, Utc};
@@ -41,4 +41,6 @@ pub fn firing(instance: &str) -> Arc<Alert> {
     })
 }
 
+pub mod golden;
+pub mod incident;
 pub mod server;

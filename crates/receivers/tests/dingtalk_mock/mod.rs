@@ -1,11 +1,12 @@
 //! A mock chat-robot server (DingTalk, WeCom, Feishu) on 127.0.0.1:0, built on warp: it records every request
 //! (path, raw query, JSON body, arrival time) and answers with what the test's `answer` function decides,
 //! so each test file can verify signatures and body shapes the way the real service does.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use tocsin_pipeline::notifier::{FailureReason, Notifier, Retry};
 use tokio::time::Instant;
 use warp::Filter;
 
@@ -84,5 +85,34 @@ impl Mock {
 
     pub fn last(&self) -> Req {
         self.requests().pop().expect("a request arrived")
+    }
+}
+
+/// `(status, JSON body)` of an `errcode` answer, as DingTalk and WeCom write it.
+pub fn errcode(code: i64, msg: &str) -> (u16, String) {
+    (200, serde_json::json!({"errcode": code, "errmsg": msg}).to_string())
+}
+
+/// One scripted failure answer of a robot and the error it must give.
+pub struct AnswerCase {
+    pub name: &'static str,
+    pub answer: (u16, String),
+    pub want: (Retry, FailureReason, &'static str),
+}
+
+/// For each case, `start(answer)` starts a robot that answers `answer` once and then success, and returns it with
+/// the integration under test: its first notification must fail with `want`, the next (the retry) succeed.
+pub async fn check_answers<N, F, Fut>(cases: Vec<AnswerCase>, start: F)
+where
+    N: Notifier,
+    F: Fn((u16, String)) -> Fut,
+    Fut: std::future::Future<Output = (Mock, N)>,
+{
+    let (ctx, alerts) = (crate::common::ctx("ops"), [crate::common::firing("i1")]);
+    for c in cases {
+        let (_mock, n) = start(c.answer).await;
+        let e = n.notify(&ctx, &alerts).await.unwrap_err();
+        assert_eq!((e.retry, e.reason, e.message.as_str()), c.want, "{}", c.name);
+        n.notify(&ctx, &alerts).await.unwrap();
     }
 }

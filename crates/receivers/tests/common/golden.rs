@@ -1,5 +1,5 @@
-//! The alerts of `tests/golden/alerts.json` and the notification context of the messaging captures
-//! (`golden_{telegram,pushover,webex,wechat}/capture.sh`), shared by their tests via `#[path]`.
+//! What the golden tests share: the alerts of a capture (`golden/alerts.json` by default), the notification
+//! context of Alertmanager's flush, the capture's config, and comparisons of what we send with what it sent.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -7,7 +7,11 @@ use tocsin_model::time::parse_rfc3339;
 use tocsin_model::{Alert, LabelSet};
 use tocsin_pipeline::notifier::NotifyCtx;
 
-const ALERTS: &str = include_str!("../golden/alerts.json");
+/// The alerts posted to Alertmanager by most captures: two firing, the last resolved at the flush time.
+pub const ALERTS: &str = include_str!("../golden/alerts.json");
+
+/// The group key of the captures (child routes without matchers, `group_by: [alertname]`).
+pub const GROUP_KEY: &str = "{}/{}:{alertname=\"Golden\"}";
 
 fn labels(v: &serde_json::Value) -> LabelSet {
     v.as_object()
@@ -15,9 +19,9 @@ fn labels(v: &serde_json::Value) -> LabelSet {
         .unwrap_or_default()
 }
 
-/// All three alerts, in Alertmanager's order (two firing, the last resolved at the flush time).
-pub fn alerts() -> Vec<Arc<Alert>> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(ALERTS).unwrap();
+/// Alerts as Alertmanager stored them from one of the captures' JSON files (file order = flush order).
+pub fn alerts_of(text: &str) -> Vec<Arc<Alert>> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
     raw.iter()
         .map(|a| {
             let t = |k: &str| parse_rfc3339(a[k].as_str().unwrap()).unwrap();
@@ -34,21 +38,42 @@ pub fn alerts() -> Vec<Arc<Alert>> {
         .collect()
 }
 
+/// All three alerts of [`ALERTS`], in Alertmanager's order.
+pub fn alerts() -> Vec<Arc<Alert>> {
+    alerts_of(ALERTS)
+}
+
 /// Only the firing ones (what reaches an integration with `send_resolved: false`).
 pub fn firing() -> Vec<Arc<Alert>> {
     alerts().into_iter().take(2).collect()
 }
 
-/// The capture's context: `--web.external-url=http://am.example:9093/prefix`, `group_by: [alertname]`.
-pub fn ctx(receiver: &str) -> NotifyCtx {
+/// The captures' context: `--web.external-url=http://am.example:9093/prefix`, `group_by: [alertname]`,
+/// flushed after the resolved alert's end and long before the firing ones' `endsAt` (2099).
+pub fn ctx_with(receiver: &str, group_key: &str, alertname: &str) -> NotifyCtx {
     NotifyCtx {
         receiver: receiver.to_owned(),
-        group_key: "{}/{}:{alertname=\"Golden\"}".to_owned(),
-        group_labels: [("alertname", "Golden")].into_iter().collect(),
+        group_key: group_key.to_owned(),
+        group_labels: [("alertname", alertname)].into_iter().collect(),
         repeat_interval: std::time::Duration::from_secs(4 * 3600),
-        now: tocsin_model::time::parse_rfc3339("2024-06-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc),
+        now: super::now(),
         external_url: "http://am.example:9093/prefix".to_owned(),
     }
+}
+
+/// [`ctx_with`] the group of [`GROUP_KEY`].
+pub fn ctx(receiver: &str) -> NotifyCtx {
+    ctx_with(receiver, GROUP_KEY, "Golden")
+}
+
+/// A config file's text loaded as Alertmanager would (relative paths against `/`).
+pub fn load(yml: &str) -> tocsin_config::Config {
+    tocsin_config::load_str(yml, std::path::Path::new("/"), tocsin_config::ParseMode::default()).unwrap()
+}
+
+/// A capture's `am.yml.in` with the sink at `base` (`http://127.0.0.1:<port>`) and `@PAD@` as `pad`.
+pub fn config(am_yml: &str, base: &str, pad: &str) -> tocsin_config::Config {
+    load(&am_yml.replace("http://127.0.0.1:@SINK_PORT@", base).replace("@PAD@", pad))
 }
 
 /// A captured request: its first line (`METHOD target`), a header, and the body.
@@ -71,9 +96,9 @@ impl Captured {
     }
 }
 
-/// A header value from a raw head (`Name: value` lines), case-insensitively.
+/// A header value from a raw head (`Name: value` lines after the request line), case-insensitively.
 pub fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().find_map(|l| {
+    head.lines().skip(1).find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
     })
@@ -84,6 +109,7 @@ pub fn request_line(head: &str) -> String {
     head.lines().next().unwrap().rsplit_once(' ').unwrap().0.to_owned()
 }
 
+/// `got` must be, byte for byte, what Alertmanager 0.25 sent.
 pub fn assert_same(what: &str, got: &[u8], want: &[u8]) {
     assert!(
         got == want,
