@@ -163,7 +163,7 @@ async fn errcodes_and_retry_classification() {
             want: (Retry::Yes, FailureReason::ServerError, "unexpected status code 503: unavailable"),
         },
     ];
-    check_answers(cases, |answer| async {
+    check_answers(cases, &ctx("ops"), &[firing("i1")], |answer| async {
         let mock = robot(Some(SECRET), vec![answer]).await;
         let d = dingtalk(settings(&mock));
         (mock, d)

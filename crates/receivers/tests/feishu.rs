@@ -164,7 +164,7 @@ async fn codes_and_retry_classification() {
             want: (Retry::Yes, FailureReason::ClientError, "code 99991400: request trigger frequency limit"),
         },
     ];
-    check_answers(cases, |answer| async {
+    check_answers(cases, &ctx("ops"), &[firing("i1")], |answer| async {
         let mock = bot(None, vec![answer]).await;
         let f = feishu(FeishuSettings::new(url(&mock)));
         (mock, f)

@@ -104,7 +104,7 @@ async fn errcodes_and_retry_classification() {
             want: (Retry::Yes, FailureReason::ServerError, "unexpected status code 500"),
         },
     ];
-    check_answers(cases, |answer| async {
+    check_answers(cases, &ctx("ops"), &[firing("i1")], |answer| async {
         let mock = robot(vec![answer]).await;
         let w = wecom(WecomSettings::new(url(&mock)));
         (mock, w)

@@ -101,18 +101,22 @@ pub struct AnswerCase {
 }
 
 /// For each case, `start(answer)` starts a robot that answers `answer` once and then success, and returns it with
-/// the integration under test: its first notification must fail with `want`, the next (the retry) succeed.
-pub async fn check_answers<N, F, Fut>(cases: Vec<AnswerCase>, start: F)
-where
+/// the integration under test: its first notification of `alerts` must fail with `want`, the next (the retry)
+/// succeed. (The caller passes the context and alerts: this file is also compiled into the black-box tests.)
+pub async fn check_answers<N, F, Fut>(
+    cases: Vec<AnswerCase>,
+    ctx: &tocsin_pipeline::notifier::NotifyCtx,
+    alerts: &[std::sync::Arc<tocsin_model::Alert>],
+    start: F,
+) where
     N: Notifier,
     F: Fn((u16, String)) -> Fut,
     Fut: std::future::Future<Output = (Mock, N)>,
 {
-    let (ctx, alerts) = (crate::common::ctx("ops"), [crate::common::firing("i1")]);
     for c in cases {
         let (_mock, n) = start(c.answer).await;
-        let e = n.notify(&ctx, &alerts).await.unwrap_err();
+        let e = n.notify(ctx, alerts).await.unwrap_err();
         assert_eq!((e.retry, e.reason, e.message.as_str()), c.want, "{}", c.name);
-        n.notify(&ctx, &alerts).await.unwrap();
+        n.notify(ctx, alerts).await.unwrap();
     }
 }
