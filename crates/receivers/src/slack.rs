@@ -284,7 +284,7 @@ pub fn check_answer(content_type: &str, body: &[u8]) -> Result<(), NotifyError> 
     Ok(())
 }
 
-/// Judges a 2xx answer that was cut at [`chatpost::MAX_ANSWER`] bytes (a Web API answer echoing a huge message)
+/// Judges a 2xx answer that was cut at `chatpost::MAX_ANSWER` bytes (a Web API answer echoing a huge message)
 /// by its start, as the whole would not parse: success when it opens with `{"ok":true` (whitespace allowed), a
 /// permanent failure otherwise. Never retried: the message was accepted, a retry could only post it again.
 pub fn check_truncated_answer(content_type: &str, body: &[u8]) -> Result<(), NotifyError> {
