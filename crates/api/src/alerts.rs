@@ -126,12 +126,13 @@ fn select(api: &Api, q: &AlertQuery, now: DateTime<Utc>) -> Vec<Entry> {
     out
 }
 
-/// Calls `f` with each alert the query selects, in fingerprint order. Each alert is routed, filtered and handed
-/// on before the next is looked at, so its label set is read while it is still in cache.
-fn each_selected(api: &Api, q: &AlertQuery, now: DateTime<Utc>, mut f: impl FnMut(Entry)) {
+/// An active alert as read from the store: fingerprint, alert, marker.
+type Candidate = (Fingerprint, Arc<Alert>, Marker);
+
+/// The active alerts, sorted by fingerprint. Read once: a silence created while a request runs is seen by the
+/// next one, as with a snapshot.
+fn candidates(api: &Api, now: DateTime<Utc>) -> Vec<Candidate> {
     let now_ts = utc(now);
-    // Read once: a silence created while this request runs is seen by the next one, as with a snapshot.
-    let version = api.silences.version();
     let mut candidates = Vec::with_capacity(api.alerts.len());
     api.alerts.for_each(|fp, a, m| {
         if a.ends_at >= now_ts {
@@ -142,10 +143,20 @@ fn each_selected(api: &Api, q: &AlertQuery, now: DateTime<Utc>, mut f: impl FnMu
     let mut order: Vec<(Fingerprint, usize)> =
         candidates.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (c.0, i))).collect();
     order.sort_unstable();
-    for (_, i) in order {
-        let Some((fp, alert, mut marker)) = candidates.get_mut(i).and_then(Option::take) else {
-            continue;
-        };
+    order.into_iter().filter_map(|(_, i)| candidates.get_mut(i).and_then(Option::take)).collect()
+}
+
+/// Calls `f` with each of `candidates` the query selects, in order. Each alert is routed, filtered and handed on
+/// before the next is looked at, so its label set is read while it is still in cache.
+fn each_of(
+    api: &Api,
+    q: &AlertQuery,
+    now: DateTime<Utc>,
+    version: u64,
+    candidates: Vec<Candidate>,
+    mut f: impl FnMut(Entry),
+) {
+    for (fp, alert, mut marker) in candidates {
         let receivers = api.router.receivers(&alert.labels);
         if let Some(re) = &q.receiver {
             if !receivers.iter().any(|r| re.is_match(r)) {
@@ -158,6 +169,12 @@ fn each_selected(api: &Api, q: &AlertQuery, now: DateTime<Utc>, mut f: impl FnMu
         }
         f(Entry { fp, alert, marker, receivers });
     }
+}
+
+/// Calls `f` with each alert the query selects, in fingerprint order.
+fn each_selected(api: &Api, q: &AlertQuery, now: DateTime<Utc>, f: impl FnMut(Entry)) {
+    let version = api.silences.version();
+    each_of(api, q, now, version, candidates(api, now), f);
 }
 
 const NONE: &[String] = &[];
@@ -183,16 +200,26 @@ fn render<'a>(e: &'a Entry, muted_by: &'a [String]) -> GettableAlert<'a> {
     }
 }
 
-/// `GET /api/v2/alerts`, written by hand into one buffer sized up front ([`crate::render`]).
-pub fn get_alerts(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiError> {
-    let query = AlertQuery::parse(api, q)?;
+/// Below this many alerts one thread renders `GET /api/v2/alerts`; above, the list is cut into one slice per core.
+const PARALLEL_FROM: usize = 20_000;
+
+/// Renders the selected alerts among `part` as comma-separated JSON objects after `prefix`. `expected` alerts
+/// are planned for: the first part's buffer becomes the response, so it is sized for all of them.
+fn render_part(
+    api: &Api,
+    q: &AlertQuery,
+    (now, version): (DateTime<Utc>, u64),
+    part: Vec<Candidate>,
+    prefix: &[u8],
+    expected: usize,
+) -> Vec<u8> {
     // Sized from the first alerts' average, so the buffer is neither copied while growing nor far too large.
     const SAMPLE: usize = 64;
-    let expected = api.alerts.len();
     let mut w = JsonWriter::with_capacity(SAMPLE * 1024);
-    w.buf.push(b'[');
+    w.buf.extend_from_slice(prefix);
     let mut i = 0;
-    each_selected(api, &query, api.clock.now(), |e| {
+    let expected = expected.max(part.len());
+    each_of(api, q, now, version, part, |e| {
         if i > 0 {
             w.buf.push(b',');
         }
@@ -211,8 +238,55 @@ pub fn get_alerts(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiError> {
             state: e.marker.state.as_str(),
         });
     });
-    w.buf.push(b']');
-    Ok(json_bytes(StatusCode::OK, w.buf))
+    w.buf
+}
+
+/// `GET /api/v2/alerts`, written by hand ([`crate::render`]). Large lists are rendered on one thread per core
+/// (a dashboard polling 100k alerts would otherwise hold one core for the whole render) and the parts joined in
+/// fingerprint order.
+pub fn get_alerts(api: &Api, q: &Query) -> Result<Response<Bytes>, ApiError> {
+    let query = AlertQuery::parse(api, q)?;
+    let now = api.clock.now();
+    let version = api.silences.version();
+    let mut all = candidates(api, now);
+    let threads = if all.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    };
+    let per = all.len().div_ceil(threads).max(1);
+    let mut slices = Vec::with_capacity(threads);
+    while all.len() > per {
+        let rest = all.split_off(per);
+        slices.push(std::mem::replace(&mut all, rest));
+    }
+    slices.push(all);
+    let (query, at, total) = (&query, (now, version), slices.iter().map(Vec::len).sum::<usize>());
+    let mut slices = slices.into_iter();
+    let first = slices.next().unwrap_or_default();
+    let (mut buf, rest): (Vec<u8>, Vec<Option<Vec<u8>>>) = std::thread::scope(|scope| {
+        let handles: Vec<_> = slices
+            .map(|p| {
+                let n = p.len();
+                scope.spawn(move || render_part(api, query, at, p, b"", n))
+            })
+            .collect();
+        let first = render_part(api, query, at, first, b"[", total);
+        (first, handles.into_iter().map(|h| h.join().ok()).collect())
+    });
+    // A rendering thread only panics on a bug: answer 500 rather than a list with alerts missing.
+    let rest: Vec<Vec<u8>> = rest
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(|| ApiError::internal("rendering the alerts failed"))?;
+    for p in rest.iter().filter(|p| !p.is_empty()) {
+        if buf.len() > 1 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(p);
+    }
+    buf.push(b']');
+    Ok(json_bytes(StatusCode::OK, buf))
 }
 
 /// `GET /api/v2/alerts/groups`: the router's groups, each with its alerts that pass the filters; groups left

@@ -753,6 +753,36 @@ async fn post_and_get_alerts() {
     assert_eq!(h.api.alerts.len(), 3, "still stored until GC");
 }
 
+/// Above 20,000 alerts the list is rendered on several threads and joined: the result must be what one thread
+/// writes, in fingerprint order, with filters applied in every part.
+#[tokio::test]
+async fn a_large_list_rendered_in_parts_is_one_sorted_valid_list() {
+    let h = harness(Opts::default());
+    for batch in 0..25 {
+        let body: Vec<String> = (0..1000)
+            .map(|i| {
+                let n = batch * 1000 + i;
+                format!(r#"{{"labels":{{"alertname":"Big","n":"{n}","team":"{}"}},"annotations":{{"s":"<{n}>"}}}}"#, if n % 2 == 0 { "b" } else { "x" })
+            })
+            .collect();
+        assert_eq!(h.post_alerts(&format!("[{}]", body.join(","))).await.0, 200);
+    }
+    let alerts = h.get_alerts("").await;
+    assert_eq!(alerts.len(), 25_000);
+    let fps: Vec<&str> = alerts.iter().map(|a| a["fingerprint"].as_str().unwrap()).collect();
+    assert!(fps.windows(2).all(|w| w[0] < w[1]), "strictly sorted by fingerprint");
+    let mut ns: Vec<u64> =
+        alerts.iter().map(|a| a["labels"]["n"].as_str().unwrap().parse().unwrap()).collect();
+    ns.sort_unstable();
+    assert_eq!(ns, (0..25_000).collect::<Vec<_>>(), "every alert exactly once");
+    assert!(alerts
+        .iter()
+        .all(|a| a["annotations"]["s"] == format!("<{}>", a["labels"]["n"].as_str().unwrap())));
+    // A filter that keeps half, and one that keeps none (every part empty).
+    assert_eq!(h.get_alerts("?filter=team%3Db").await.len(), 12_500);
+    assert_eq!(h.get_alerts("?filter=team%3Dnobody").await.len(), 0);
+}
+
 #[tokio::test]
 async fn empty_string_start_is_unix_epoch_like_strfmt() {
     let h = harness(Opts::default());
