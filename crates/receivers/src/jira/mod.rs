@@ -196,8 +196,8 @@ impl Jira {
         Self::new(JiraSettings::from_config(c), template)
     }
 
-    fn render(&self, field: &str, text: &str, data: &Data) -> Result<String, NotifyError> {
-        self.template.render_string(text, data).map_err(|e| permanent(format!("{field} template: {e}")))
+    fn render(&self, field: &str, text: &str, data: &Arc<Data>) -> Result<String, NotifyError> {
+        self.template.render_shared(text, data).map_err(|e| permanent(format!("{field} template: {e}")))
     }
 
     /// Upstream's `DeepCopyWithTemplate`: strings rendered (a result that is a JSON number, bool, null, list or
@@ -211,7 +211,7 @@ impl Jira {
         &self,
         name: &str,
         v: &Value,
-        data: &Data,
+        data: &Arc<Data>,
         depth: Depth,
         budget: &mut FieldBudget,
     ) -> Result<Value, NotifyError> {
@@ -255,7 +255,7 @@ impl Jira {
         &self,
         name: &str,
         text: &str,
-        data: &Data,
+        data: &Arc<Data>,
         depth: Depth,
         budget: &mut FieldBudget,
     ) -> Result<String, NotifyError> {
@@ -282,7 +282,7 @@ impl Jira {
     }
 
     /// The create/update body: `{"fields": {…}}` with keys sorted as Go marshals a map.
-    pub fn issue_body(&self, group_hash: &str, data: &Data) -> Result<Value, NotifyError> {
+    pub fn issue_body(&self, group_hash: &str, data: &Arc<Data>) -> Result<Value, NotifyError> {
         let s = &self.settings;
         let summary = truncate_in_runes(&self.render("summary", &s.summary, data)?, MAX_SUMMARY).0;
         let project = self.render("project", &s.project, data)?;
@@ -322,7 +322,12 @@ impl Jira {
     }
 
     /// The JQL that finds this group's issue.
-    pub fn search_jql(&self, group_hash: &str, firing: bool, data: &Data) -> Result<String, NotifyError> {
+    pub fn search_jql(
+        &self,
+        group_hash: &str,
+        firing: bool,
+        data: &Arc<Data>,
+    ) -> Result<String, NotifyError> {
         let s = &self.settings;
         let mut jql = String::new();
         if !s.wont_fix_resolution.is_empty() {
@@ -431,7 +436,7 @@ impl Jira {
 impl Notifier for Jira {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
         let hash = crate::sns::sigv4::sha256_hex(ctx.group_key.as_bytes());
-        let data = robot::data(ctx, alerts);
+        let data = robot::shared_data(ctx, alerts);
         let now = tocsin_model::time::utc(ctx.now);
         let firing = alerts.iter().any(|a| !a.resolved_at(now));
         let jql = self.search_jql(&hash, firing, &data)?;

@@ -187,18 +187,18 @@ impl Sns {
         self
     }
 
-    fn render(&self, field: &str, text: &str, data: &Data) -> Result<String, NotifyError> {
+    fn render(&self, field: &str, text: &str, data: &Arc<Data>) -> Result<String, NotifyError> {
         self.template
-            .render_string(text, data)
+            .render_shared(text, data)
             .map_err(|e| permanent(FailureReason::ClientError, format!("execute '{field}' template: {e}")))
     }
 
     /// The Publish request of a notification.
     pub fn publish(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<Publish, NotifyError> {
-        self.publish_with(ctx, &robot::data(ctx, alerts))
+        self.publish_with(ctx, &robot::shared_data(ctx, alerts))
     }
 
-    fn publish_with(&self, ctx: &NotifyCtx, data: &Data) -> Result<Publish, NotifyError> {
+    fn publish_with(&self, ctx: &NotifyCtx, data: &Arc<Data>) -> Result<Publish, NotifyError> {
         let s = &self.settings;
         let mut p = Publish::default();
         for (k, v) in &s.attributes {
@@ -295,7 +295,7 @@ impl Sns {
     }
 
     /// Sends `p`, signed at the clock's current time.
-    async fn send(&self, data: &Data, p: &Publish) -> Result<(), NotifyError> {
+    async fn send(&self, data: &Arc<Data>, p: &Publish) -> Result<(), NotifyError> {
         let api_url = self.render("api_url", &self.settings.api_url, data)?;
         let explicit = if api_url.is_empty() { None } else { Some(endpoint_url(&api_url)?) };
         let region = self.region(p, explicit.as_ref())?;
@@ -368,7 +368,7 @@ impl Sns {
 #[async_trait]
 impl Notifier for Sns {
     async fn notify(&self, ctx: &NotifyCtx, alerts: &[Arc<Alert>]) -> Result<(), NotifyError> {
-        let data = robot::data(ctx, alerts);
+        let data = robot::shared_data(ctx, alerts);
         let p = self.publish_with(ctx, &data)?;
         self.send(&data, &p).await
     }
