@@ -183,7 +183,7 @@ fn render<'a>(e: &'a Entry, muted_by: &'a [String]) -> GettableAlert<'a> {
     let a = &e.alert;
     let state = if muted_by.is_empty() { e.marker.state } else { AlertState::Suppressed };
     GettableAlert {
-        annotations: &a.annotations,
+        annotations: a.annotations(),
         ends_at: Millis(a.ends_at),
         fingerprint: e.fp.to_string(),
         receivers: e.receivers.iter().map(|name| Receiver { name: name.clone() }).collect(),
@@ -421,7 +421,7 @@ mod tests {
             let labels: LabelSet = c.labels.iter().copied().collect();
             let alert = Alert {
                 labels,
-                annotations: LabelSet::new(),
+                annotations: Default::default(),
                 starts_at: utc(DateTime::<Utc>::UNIX_EPOCH),
                 ends_at: utc(DateTime::<Utc>::UNIX_EPOCH),
                 generator_url: "".into(),

@@ -9,6 +9,7 @@
 //! [`crate::decode`], because upstream's error texts depend on the JSON shape in ways serde cannot express.
 
 use serde::{Serialize, Serializer};
+use tocsin_model::alert::AnnotationsRef;
 use tocsin_model::time::{format_millis, Timestamp};
 use tocsin_model::LabelSet;
 
@@ -49,7 +50,7 @@ pub struct AlertStatus<'a> {
 /// `gettableAlert`. `generatorURL` is omitted when empty, as measured on 0.25 (go-swagger `omitempty`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GettableAlert<'a> {
-    pub annotations: &'a LabelSet,
+    pub annotations: AnnotationsRef<'a>,
     #[serde(rename = "endsAt")]
     pub ends_at: Millis,
     pub fingerprint: String,

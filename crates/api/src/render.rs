@@ -7,6 +7,7 @@
 //! `GettableAlert` produces (a test compares both).
 
 use serde::Serializer as _;
+use tocsin_model::labels::Text;
 use tocsin_model::time::{format_millis, Timestamp};
 use tocsin_model::{Alert, Fingerprint, LabelSet};
 
@@ -54,6 +55,40 @@ impl JsonWriter {
             // Writing into a Vec cannot fail.
             let _ = serde_json::Serializer::new(&mut self.buf).serialize_str(s);
         }
+    }
+
+    /// An annotation value as one JSON string, escaping piece by piece (pieces are whole `str`s, so escaping
+    /// them separately gives the same bytes).
+    fn text(&mut self, t: &Text<'_>) {
+        if let Some(s) = t.as_plain() {
+            return self.string(s);
+        }
+        self.buf.push(b'"');
+        for piece in t.pieces() {
+            if piece.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                self.buf.extend_from_slice(piece.as_bytes());
+            } else {
+                let at = self.buf.len();
+                let _ = serde_json::Serializer::new(&mut self.buf).serialize_str(piece);
+                // Drop the quotes serde_json put around the piece.
+                self.buf.pop();
+                self.buf.remove(at);
+            }
+        }
+        self.buf.push(b'"');
+    }
+
+    fn annotations(&mut self, a: &Alert) {
+        self.buf.push(b'{');
+        for (i, (k, v)) in a.annotations().iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            self.string(k);
+            self.buf.push(b':');
+            self.text(&v);
+        }
+        self.buf.push(b'}');
     }
 
     fn strings(&mut self, items: &[String]) {
@@ -114,7 +149,7 @@ impl JsonWriter {
     pub fn alert(&mut self, v: &AlertView<'_>) {
         let a = v.alert;
         self.raw("{\"annotations\":");
-        self.label_set(&a.annotations);
+        self.annotations(a);
         self.raw(",\"endsAt\":");
         self.timestamp(&a.ends_at);
         self.raw(",\"fingerprint\":");
@@ -216,6 +251,7 @@ mod tests {
     use super::*;
     use crate::models::{AlertStatus, GettableAlert, Millis, Receiver};
     use tocsin_model::time::parse_rfc3339;
+    use tocsin_model::Annotations;
 
     fn ts(s: &str) -> Timestamp {
         parse_rfc3339(s).unwrap()
@@ -234,13 +270,18 @@ mod tests {
         ];
         let labels: LabelSet =
             [("alertname", "A"), ("q", "a\"b\\c\nd\u{1}\u{7f}é"), ("x", "\t")].into_iter().collect();
-        let annotations: LabelSet = [("summary", "<b>&amp;</b> \u{2028}")].into_iter().collect();
+        // The second annotation quotes label `q` (escapes inside a quoted piece) when the alert has it.
+        let annotations: LabelSet =
+            [("summary", "<b>&amp;</b> \u{2028}"), ("why", "before a\"b\\c\nd\u{1}\u{7f}é after\u{1}")]
+                .into_iter()
+                .collect();
         let ids = vec!["s1".to_owned(), "s\"2".to_owned()];
         let receivers = vec!["default".to_owned(), "team \"b\"".to_owned()];
         for (i, t) in times.iter().enumerate() {
+            let labels = if i % 2 == 0 { labels.clone() } else { LabelSet::new() };
             let alert = Alert {
-                labels: if i % 2 == 0 { labels.clone() } else { LabelSet::new() },
-                annotations: annotations.clone(),
+                annotations: Annotations::quoting(annotations.clone(), &labels),
+                labels,
                 starts_at: ts(t),
                 ends_at: ts(times[(i + 1) % times.len()]),
                 generator_url: if i % 3 == 0 { "".into() } else { "http://x/\"y".into() },
@@ -252,7 +293,7 @@ mod tests {
                 if i % 2 == 0 { (&ids, &[], &ids[..1]) } else { (&[], &ids, &[]) };
             let recv: &[String] = if i == 1 { &[] } else { &receivers };
             let model = GettableAlert {
-                annotations: &alert.annotations,
+                annotations: alert.annotations(),
                 ends_at: Millis(alert.ends_at),
                 fingerprint: fp.to_string(),
                 receivers: recv.iter().map(|n| Receiver { name: n.clone() }).collect(),

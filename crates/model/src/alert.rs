@@ -1,7 +1,7 @@
 //! An alert as Alertmanager stores it (`types.Alert`).
 
 use crate::fingerprint::Fingerprint;
-use crate::labels::LabelSet;
+use crate::labels::{Annotations, AnnotationsIter, LabelSet, Text};
 use crate::time::Timestamp;
 use std::sync::Arc;
 
@@ -13,10 +13,12 @@ pub fn intern_generator_url(url: &str) -> Arc<str> {
     intern::intern(url)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Alert {
     pub labels: LabelSet,
-    pub annotations: LabelSet,
+    /// Packed against `labels` (see [`Annotations`]): read them through [`Alert::annotations`]. Build them with
+    /// `Annotations::quoting(set, &labels)` to save memory, or `set.into()`.
+    pub annotations: Annotations,
     pub starts_at: Timestamp,
     /// Always set once ingested: either sent by the client or `now + resolve_timeout` (then `timeout` is true).
     pub ends_at: Timestamp,
@@ -45,6 +47,11 @@ impl AlertStatus {
 }
 
 impl Alert {
+    /// The annotations, values resolved against the alert's labels.
+    pub fn annotations(&self) -> AnnotationsRef<'_> {
+        AnnotationsRef { annotations: &self.annotations, labels: &self.labels }
+    }
+
     pub fn fingerprint(&self) -> Fingerprint {
         self.labels.fingerprint()
     }
@@ -60,5 +67,92 @@ impl Alert {
         } else {
             AlertStatus::Firing
         }
+    }
+}
+
+/// Equal content; the annotations compare by value, whatever their packing.
+impl PartialEq for Alert {
+    fn eq(&self, other: &Self) -> bool {
+        self.labels == other.labels
+            && self.starts_at == other.starts_at
+            && self.ends_at == other.ends_at
+            && self.updated_at == other.updated_at
+            && self.timeout == other.timeout
+            && self.generator_url == other.generator_url
+            && self.annotations().iter().eq(other.annotations().iter())
+    }
+}
+
+impl Eq for Alert {}
+
+impl std::fmt::Debug for Alert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alert")
+            .field("labels", &self.labels)
+            .field("annotations", &self.annotations().to_set())
+            .field("starts_at", &self.starts_at)
+            .field("ends_at", &self.ends_at)
+            .field("generator_url", &self.generator_url)
+            .field("updated_at", &self.updated_at)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// An alert's annotations with its labels at hand to resolve their values.
+#[derive(Clone, Copy)]
+pub struct AnnotationsRef<'a> {
+    annotations: &'a Annotations,
+    labels: &'a LabelSet,
+}
+
+impl<'a> AnnotationsRef<'a> {
+    pub fn iter(&self) -> AnnotationsIter<'a> {
+        self.annotations.iter(self.labels)
+    }
+
+    pub fn get(&self, name: &str) -> Option<Text<'a>> {
+        self.annotations.get(name, self.labels)
+    }
+
+    /// A plain label set of the annotations (allocates).
+    pub fn to_set(&self) -> LabelSet {
+        self.annotations.to_set(self.labels)
+    }
+
+    pub fn len(&self) -> usize {
+        self.annotations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.annotations.is_empty()
+    }
+}
+
+impl std::fmt::Debug for AnnotationsRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for AnnotationsRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl<'a> IntoIterator for AnnotationsRef<'a> {
+    type Item = (&'a str, Text<'a>);
+    type IntoIter = AnnotationsIter<'a>;
+
+    fn into_iter(self) -> AnnotationsIter<'a> {
+        self.iter()
+    }
+}
+
+/// A JSON object of strings, as the label set it replaces serialised.
+impl serde::Serialize for AnnotationsRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
     }
 }

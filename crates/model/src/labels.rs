@@ -5,7 +5,9 @@
 
 use crate::fingerprint::Fingerprint;
 
+mod annotations;
 mod symbols;
+pub use annotations::{Annotations, Iter as AnnotationsIter, Pieces, Text};
 use std::collections::BTreeMap;
 use std::fmt;
 

@@ -16,7 +16,7 @@ pub mod timeinterval;
 pub use alert::Alert;
 pub use clock::{Clock, SystemClock};
 pub use fingerprint::Fingerprint;
-pub use labels::LabelSet;
+pub use labels::{Annotations, LabelSet};
 pub use matcher::parse::{parse_matcher, parse_matchers, ParseError, ParseMode};
 pub use matcher::{MatchType, Matcher, Matchers};
 pub use silence::{Silence, SilenceState};

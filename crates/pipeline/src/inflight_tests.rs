@@ -102,7 +102,7 @@ fn alerts() -> Alerts {
     let t = utc(start());
     vec![Arc::new(Alert {
         labels: [("alertname", "A")].into_iter().collect(),
-        annotations: LabelSet::new(),
+        annotations: Default::default(),
         starts_at: t,
         ends_at: t + chrono::Duration::hours(1),
         generator_url: "".into(),

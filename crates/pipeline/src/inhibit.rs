@@ -156,7 +156,7 @@ mod tests {
     fn alert(pairs: &[(&str, &str)], ends: i64) -> Arc<Alert> {
         Arc::new(Alert {
             labels: pairs.iter().copied().collect(),
-            annotations: LabelSet::new(),
+            annotations: Default::default(),
             starts_at: utc(t(0)),
             ends_at: utc(t(ends)),
             generator_url: "".into(),

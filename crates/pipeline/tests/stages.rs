@@ -35,7 +35,7 @@ fn alerts() -> Vec<Arc<Alert>> {
     let t = utc(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
     vec![Arc::new(Alert {
         labels: [("alertname", "A")].into_iter().collect(),
-        annotations: LabelSet::new(),
+        annotations: Default::default(),
         starts_at: t,
         ends_at: t + chrono::Duration::hours(1),
         generator_url: "".into(),

@@ -177,7 +177,7 @@ fn alert(
 ) -> Alert {
     Alert {
         labels: labels.iter().copied().collect(),
-        annotations: LabelSet::new(),
+        annotations: Default::default(),
         starts_at: utc(starts),
         ends_at: utc(ends),
         generator_url: "".into(),

@@ -110,7 +110,12 @@ fn merge_table() {
         assert_eq!(got.updated_at, m(u), "{}: updated_at", c.name);
         assert_eq!(*got.generator_url, format!("http://gen/{u}"), "{}: generator_url", c.name);
         assert_eq!(got.timeout, timeout, "{}: timeout", c.name);
-        assert_eq!(got.annotations.get("v"), Some(format!("u{u}").as_str()), "{}: annotations", c.name);
+        assert_eq!(
+            got.annotations().get("v").map(|t| t.to_string()),
+            Some(format!("u{u}")),
+            "{}: annotations",
+            c.name
+        );
     }
 }
 

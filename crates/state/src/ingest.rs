@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tocsin_model::labels::NameValidation;
 use tocsin_model::time::{utc, Timestamp};
-use tocsin_model::{Alert, LabelSet};
+use tocsin_model::{Alert, Annotations, LabelSet};
 
 /// One posted alert, as the API decoded it (`models.PostableAlert`). `None` and Go's zero time both mean "not sent".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +71,8 @@ pub fn prepare(
         return Err("at least one label pair required".to_owned());
     }
     annotations.validate(names).map_err(|e| format!("invalid annotations: {e}"))?;
+    // Every stored alert's annotations quote its labels where they repeat them (most of their text, usually).
+    let annotations = Annotations::quoting(annotations, &labels);
     Ok(Alert { labels, annotations, starts_at, ends_at, generator_url, updated_at: utc(now), timeout })
 }
 

@@ -89,7 +89,7 @@ impl Data {
             out.push(Alert {
                 status: status.as_str().to_string(),
                 labels: kv(&a.labels),
-                annotations: kv(&a.annotations),
+                annotations: a.annotations().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 starts_at: GoTime::from_fixed(&a.starts_at),
                 ends_at: if status == AlertStatus::Firing {
                     GoTime::zero()

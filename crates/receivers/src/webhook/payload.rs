@@ -31,7 +31,7 @@ struct Message<'a> {
 struct PayloadAlert<'a> {
     status: &'static str,
     labels: &'a LabelSet,
-    annotations: &'a LabelSet,
+    annotations: tocsin_model::alert::AnnotationsRef<'a>,
     starts_at: String,
     ends_at: String,
     #[serde(rename = "generatorURL")]
@@ -59,7 +59,7 @@ pub fn render(ctx: &NotifyCtx, alerts: &[Arc<Alert>], truncated: u64) -> Result<
             PayloadAlert {
                 status: status.as_str(),
                 labels: &a.labels,
-                annotations: &a.annotations,
+                annotations: a.annotations(),
                 starts_at: format_rfc3339_nano(&a.starts_at),
                 // The flush hands firing alerts to notifiers with a zero EndsAt, so they never "resolve" in flight.
                 ends_at: match status {
@@ -77,7 +77,7 @@ pub fn render(ctx: &NotifyCtx, alerts: &[Arc<Alert>], truncated: u64) -> Result<
         alerts: payload_alerts,
         group_labels: &ctx.group_labels,
         common_labels: common(alerts.iter().map(|a| &a.labels)),
-        common_annotations: common(alerts.iter().map(|a| &a.annotations)),
+        common_annotations: common_annotations(alerts),
         external_url: &ctx.external_url,
         version: "4",
         group_key: &ctx.group_key,
@@ -96,6 +96,28 @@ fn common<'a>(mut sets: impl Iterator<Item = &'a LabelSet>) -> LabelSet {
         }
         let drop: Vec<String> =
             out.iter().filter(|(k, v)| s.get(k) != Some(*v)).map(|(k, _)| k.to_owned()).collect();
+        for k in drop {
+            out.remove(&k);
+        }
+    }
+    out
+}
+
+/// [`common`] of the alerts' annotations, resolved only as far as needed: the first alert's become a plain set,
+/// the others are compared value by value.
+fn common_annotations(alerts: &[Arc<Alert>]) -> LabelSet {
+    let Some(first) = alerts.first() else { return LabelSet::new() };
+    let mut out = first.annotations().to_set();
+    for a in &alerts[1..] {
+        if out.is_empty() {
+            break;
+        }
+        let theirs = a.annotations();
+        let drop: Vec<String> = out
+            .iter()
+            .filter(|(k, v)| theirs.get(k).is_none_or(|t| t != *v))
+            .map(|(k, _)| k.to_owned())
+            .collect();
         for k in drop {
             out.remove(&k);
         }

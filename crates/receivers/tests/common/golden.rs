@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use tocsin_model::time::parse_rfc3339;
-use tocsin_model::{Alert, LabelSet};
+use tocsin_model::{Alert, Annotations, LabelSet};
 use tocsin_pipeline::notifier::NotifyCtx;
 
 /// The alerts posted to Alertmanager by most captures: two firing, the last resolved at the flush time.
@@ -25,9 +25,13 @@ pub fn alerts_of(text: &str) -> Vec<Arc<Alert>> {
     raw.iter()
         .map(|a| {
             let t = |k: &str| parse_rfc3339(a[k].as_str().unwrap()).unwrap();
+            let labels_of_alert = labels(&a["labels"]);
+            // Packed as ingest packs them, so every golden body also checks that annotations quoting labels
+            // render exactly as upstream's plain strings.
+            let annotations = Annotations::quoting(labels(&a["annotations"]), &labels_of_alert);
             Arc::new(Alert {
-                labels: labels(&a["labels"]),
-                annotations: labels(&a["annotations"]),
+                labels: labels_of_alert,
+                annotations,
                 starts_at: t("startsAt"),
                 ends_at: t("endsAt"),
                 generator_url: a["generatorURL"].as_str().unwrap_or("").into(),

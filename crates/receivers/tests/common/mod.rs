@@ -32,7 +32,7 @@ pub fn firing(instance: &str) -> Arc<Alert> {
     let labels: LabelSet = [("alertname", "A"), ("instance", instance)].into_iter().collect();
     Arc::new(Alert {
         labels,
-        annotations: LabelSet::new(),
+        annotations: Default::default(),
         starts_at: parse_rfc3339("2024-05-31T23:00:00Z").unwrap(),
         ends_at: parse_rfc3339("2099-01-01T00:00:00Z").unwrap(),
         generator_url: "".into(),
