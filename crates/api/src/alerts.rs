@@ -194,7 +194,7 @@ fn render<'a>(e: &'a Entry, muted_by: &'a [String]) -> GettableAlert<'a> {
             silenced_by: &e.marker.silenced_by,
             state: state.as_str(),
         },
-        updated_at: Millis(a.updated_at),
+        updated_at: Millis::from(a.updated_at),
         generator_url: &a.generator_url,
         labels: &a.labels,
     }
@@ -425,7 +425,7 @@ mod tests {
                 starts_at: utc(DateTime::<Utc>::UNIX_EPOCH),
                 ends_at: utc(DateTime::<Utc>::UNIX_EPOCH),
                 generator_url: "".into(),
-                updated_at: utc(DateTime::<Utc>::UNIX_EPOCH),
+                updated_at: DateTime::<Utc>::UNIX_EPOCH,
                 timeout: false,
             };
             assert_eq!(matches_filter_labels(&[m], &alert), c.want, "{}", c.name);

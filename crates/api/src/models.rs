@@ -202,7 +202,7 @@ pub struct PostableAlert {
     pub annotations: LabelSet,
     pub starts_at: Option<Timestamp>,
     pub ends_at: Option<Timestamp>,
-    pub generator_url: std::sync::Arc<str>,
+    pub generator_url: tocsin_model::alert::SharedStr,
 }
 
 /// `matcher` as posted.

@@ -174,7 +174,7 @@ impl JsonWriter {
         self.raw(",\"state\":\"");
         self.raw(v.state);
         self.raw("\"},\"updatedAt\":");
-        self.timestamp(&a.updated_at);
+        self.timestamp(&a.updated_at.fixed_offset());
         if !a.generator_url.is_empty() {
             self.raw(",\"generatorURL\":");
             self.string(&a.generator_url);
@@ -285,7 +285,7 @@ mod tests {
                 starts_at: ts(t),
                 ends_at: ts(times[(i + 1) % times.len()]),
                 generator_url: if i % 3 == 0 { "".into() } else { "http://x/\"y".into() },
-                updated_at: ts(t),
+                updated_at: ts(t).to_utc(),
                 timeout: false,
             };
             let fp = alert.fingerprint();
@@ -304,7 +304,7 @@ mod tests {
                     silenced_by: silenced,
                     state: "active",
                 },
-                updated_at: Millis(alert.updated_at),
+                updated_at: Millis::from(alert.updated_at),
                 generator_url: &alert.generator_url,
                 labels: &alert.labels,
             };

@@ -3,13 +3,14 @@
 use crate::fingerprint::Fingerprint;
 use crate::labels::{Annotations, AnnotationsIter, LabelSet, Text};
 use crate::time::Timestamp;
-use std::sync::Arc;
 
 mod intern;
 
-/// The shared `Arc<str>` for a generator URL: alerts of one Prometheus rule carry the same URL, so the store keeps
+pub use intern::SharedStr;
+
+/// The shared string for a generator URL: alerts of one Prometheus rule carry the same URL, so the store keeps
 /// one copy per rule instead of one per alert (see `alert/intern.rs`; bounded, process-wide).
-pub fn intern_generator_url(url: &str) -> Arc<str> {
+pub fn intern_generator_url(url: &str) -> SharedStr {
     intern::intern(url)
 }
 
@@ -24,8 +25,10 @@ pub struct Alert {
     pub ends_at: Timestamp,
     /// Shared between the alerts of one rule: build it with [`intern_generator_url`] (a plain `.into()` works
     /// too, it just does not share).
-    pub generator_url: Arc<str>,
-    pub updated_at: Timestamp,
+    pub generator_url: SharedStr,
+    /// Server time (always UTC), so without the offset the client times keep: four bytes that, with the
+    /// one-pointer URL, put the stored alert in a smaller allocation class.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     /// The end time was derived from `resolve_timeout`, not sent by the client.
     pub timeout: bool,
 }
@@ -154,5 +157,15 @@ impl<'a> IntoIterator for AnnotationsRef<'a> {
 impl serde::Serialize for AnnotationsRef<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The store keeps every alert in an `Arc` (two counters ahead of it): at most 88 bytes keeps that in glibc's
+    /// 112-byte chunk class instead of 128 (100k alerts: 1.6 MB). Fields added here must pay for themselves.
+    #[test]
+    fn alert_fits_its_allocation_class() {
+        assert!(std::mem::size_of::<super::Alert>() <= 88, "{}", std::mem::size_of::<super::Alert>());
     }
 }

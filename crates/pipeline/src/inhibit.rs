@@ -160,7 +160,7 @@ mod tests {
             starts_at: utc(t(0)),
             ends_at: utc(t(ends)),
             generator_url: "".into(),
-            updated_at: utc(t(0)),
+            updated_at: t(0),
             timeout: false,
         })
     }

@@ -39,7 +39,7 @@ fn alerts() -> Vec<Arc<Alert>> {
         starts_at: t,
         ends_at: t + chrono::Duration::hours(1),
         generator_url: "".into(),
-        updated_at: t,
+        updated_at: t.to_utc(),
         timeout: false,
     })]
 }

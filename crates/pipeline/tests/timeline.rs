@@ -181,7 +181,7 @@ fn alert(
         starts_at: utc(starts),
         ends_at: utc(ends),
         generator_url: "".into(),
-        updated_at: utc(updated),
+        updated_at: updated,
         timeout: false,
     }
 }

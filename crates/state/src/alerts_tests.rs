@@ -24,7 +24,7 @@ fn alert(name: &str, starts: i64, ends: i64, updated: i64, timeout: bool) -> Ale
         starts_at: m(starts),
         ends_at: m(ends),
         generator_url: format!("http://gen/{updated}").into(),
-        updated_at: m(updated),
+        updated_at: m(updated).to_utc(),
         timeout,
     }
 }

@@ -4,8 +4,8 @@
 //! Pure: `now` and `resolve_timeout` are arguments, so every branch is tested at exact instants.
 
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 use std::time::Duration;
+use tocsin_model::alert::SharedStr;
 use tocsin_model::labels::NameValidation;
 use tocsin_model::time::{utc, Timestamp};
 use tocsin_model::{Alert, Annotations, LabelSet};
@@ -18,7 +18,7 @@ pub struct IncomingAlert {
     pub starts_at: Option<Timestamp>,
     pub ends_at: Option<Timestamp>,
     /// Interned by the decoder ([`tocsin_model::alert::intern_generator_url`]) so it is shared, not copied.
-    pub generator_url: Arc<str>,
+    pub generator_url: SharedStr,
 }
 
 /// Go's `time.Time{}.IsZero()`: clients may send `0001-01-01T00:00:00Z` explicitly; upstream treats it as absent.
@@ -73,7 +73,7 @@ pub fn prepare(
     annotations.validate(names).map_err(|e| format!("invalid annotations: {e}"))?;
     // Every stored alert's annotations quote its labels where they repeat them (most of their text, usually).
     let annotations = Annotations::quoting(annotations, &labels);
-    Ok(Alert { labels, annotations, starts_at, ends_at, generator_url, updated_at: utc(now), timeout })
+    Ok(Alert { labels, annotations, starts_at, ends_at, generator_url, updated_at: now, timeout })
 }
 
 #[cfg(test)]

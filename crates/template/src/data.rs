@@ -153,7 +153,7 @@ mod tests {
             starts_at: parse_rfc3339("2024-01-01T00:00:00Z").unwrap(),
             ends_at: parse_rfc3339(ends).unwrap(),
             generator_url: "http://gen".into(),
-            updated_at: parse_rfc3339("2024-01-01T00:00:00Z").unwrap(),
+            updated_at: parse_rfc3339("2024-01-01T00:00:00Z").unwrap().to_utc(),
             timeout: false,
         }
     }

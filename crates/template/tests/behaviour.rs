@@ -17,7 +17,7 @@ fn data() -> Data {
         starts_at: parse_rfc3339("2024-03-05T07:08:09Z").unwrap(),
         ends_at: parse_rfc3339(ends).unwrap(),
         generator_url: "http://gen/x?a=1".into(),
-        updated_at: parse_rfc3339("2024-03-05T07:08:09Z").unwrap(),
+        updated_at: parse_rfc3339("2024-03-05T07:08:09Z").unwrap().to_utc(),
         timeout: false,
     };
     let now = parse_rfc3339("2024-03-05T08:00:00Z").unwrap();

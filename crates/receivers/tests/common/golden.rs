@@ -35,7 +35,7 @@ pub fn alerts_of(text: &str) -> Vec<Arc<Alert>> {
                 starts_at: t("startsAt"),
                 ends_at: t("endsAt"),
                 generator_url: a["generatorURL"].as_str().unwrap_or("").into(),
-                updated_at: t("startsAt"),
+                updated_at: t("startsAt").to_utc(),
                 timeout: false,
             })
         })

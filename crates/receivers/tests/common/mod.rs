@@ -36,7 +36,7 @@ pub fn firing(instance: &str) -> Arc<Alert> {
         starts_at: parse_rfc3339("2024-05-31T23:00:00Z").unwrap(),
         ends_at: parse_rfc3339("2099-01-01T00:00:00Z").unwrap(),
         generator_url: "".into(),
-        updated_at: parse_rfc3339("2024-05-31T23:00:00Z").unwrap(),
+        updated_at: parse_rfc3339("2024-05-31T23:00:00Z").unwrap().to_utc(),
         timeout: false,
     })
 }
