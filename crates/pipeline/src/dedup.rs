@@ -5,7 +5,6 @@
 //! gossips, so dedup decisions agree across versions and nodes.
 
 use crate::integration::Integration;
-use crate::metrics::Metrics;
 use crate::stage::{Alerts, Stage, StageCtx, StageError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -69,20 +68,19 @@ pub struct DedupStage {
     receiver: Receiver,
     send_resolved: SendResolved,
     clock: SharedClock,
-    metrics: Arc<Metrics>,
 }
 
 impl DedupStage {
+    /// The log counts its own queries (`alertmanager_nflog_queries_total`), so the stage needs no metrics.
     pub fn new(
         nflog: Arc<NotificationLog>,
         receiver_name: &str,
         integration: &Integration,
         clock: SharedClock,
-        metrics: Arc<Metrics>,
     ) -> Self {
         let send_resolved =
             if integration.notifier.send_resolved() { SendResolved::Yes } else { SendResolved::No };
-        Self { nflog, receiver: integration.nflog_receiver(receiver_name), send_resolved, clock, metrics }
+        Self { nflog, receiver: integration.nflog_receiver(receiver_name), send_resolved, clock }
     }
 }
 
@@ -105,12 +103,8 @@ impl Stage for DedupStage {
         cx.firing = firing;
         cx.resolved = resolved;
 
-        self.metrics.nflog_queries.inc();
+        // Counted (`alertmanager_nflog_queries_total`, a not-found as an error) by the log's query observer.
         let entry = self.nflog.query(&cx.notify.group_key, &self.receiver).ok();
-        if entry.is_none() {
-            // Upstream counts ErrNotFound as a query error too.
-            self.metrics.nflog_query_errors.inc();
-        }
         let send = needs_update(
             entry.as_ref(),
             &firing_set,
@@ -204,6 +198,69 @@ mod tests {
             firing_alerts: set(firing),
             resolved_alerts: set(resolved),
         }
+    }
+
+    /// Counts what the log reports, to prove the stage adds nothing of its own.
+    #[derive(Debug, Default)]
+    struct Queries(parking_lot::Mutex<(u64, u64)>);
+
+    impl tocsin_state::QueryMetrics for Queries {
+        fn observe(&self, failed: bool, _elapsed: std::time::Duration) {
+            let mut q = self.0.lock();
+            q.0 += 1;
+            q.1 += u64::from(failed);
+        }
+    }
+
+    /// One nflog query per dedup execution, counted once (by the log): the first flush of a group finds no entry,
+    /// which upstream counts as a failed query.
+    #[tokio::test]
+    async fn each_execution_is_one_counted_query() {
+        let nflog = Arc::new(NotificationLog::new(std::time::Duration::from_secs(3600)));
+        let queries = Arc::new(Queries::default());
+        assert!(nflog.set_query_metrics(queries.clone()));
+        let clock: SharedClock = Arc::new(tocsin_model::clock::ManualClock::new(t(0)));
+        let integration = Integration::new("webhook", 0, crate::testing::RecordingNotifier::new(true));
+        let metrics = Arc::new(crate::metrics::Metrics::unregistered());
+        let dedup = DedupStage::new(nflog.clone(), "r", &integration, clock.clone());
+        let set_notifies = SetNotifiesStage::new(nflog.clone(), "r", &integration, clock);
+        let alert = Arc::new(tocsin_model::Alert {
+            labels: [("alertname", "A")].into_iter().collect(),
+            annotations: Default::default(),
+            starts_at: tocsin_model::time::utc(t(0)),
+            ends_at: tocsin_model::time::utc(t(3600)),
+            generator_url: "".into(),
+            updated_at: t(0),
+            timeout: false,
+        });
+        let mut cx = StageCtx {
+            notify: crate::notifier::NotifyCtx {
+                receiver: "r".into(),
+                group_key: "{}:{}".into(),
+                group_labels: tocsin_model::LabelSet::new(),
+                repeat_interval: std::time::Duration::from_secs(3600),
+                now: t(0),
+                external_url: String::new(),
+            },
+            route_id: "{}".into(),
+            mute_time_intervals: Arc::from(Vec::new()),
+            active_time_intervals: Arc::from(Vec::new()),
+            deadline: tokio::time::Instant::now(),
+            firing: vec![],
+            resolved: vec![],
+        };
+        let sent = dedup.exec(&mut cx, vec![alert.clone()]).await.unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(*queries.0.lock(), (1, 1));
+        set_notifies.exec(&mut cx, sent).await.unwrap();
+        assert_eq!(*queries.0.lock(), (1, 1), "logging is not a query");
+        assert!(dedup.exec(&mut cx, vec![alert]).await.unwrap().is_empty());
+        assert_eq!(*queries.0.lock(), (2, 1));
+        assert_eq!(
+            (metrics.nflog_queries.get(), metrics.nflog_query_errors.get()),
+            (0, 0),
+            "not the stage's"
+        );
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct Metrics {
     pub notification_latency: Family<Labels, Histogram, fn() -> Histogram>,
     pub suppressed: Family<Labels, Counter>,
     pub aggregation_groups: Gauge,
+    /// Registered here, counted by the notification log itself: the application passes these two to the log's
+    /// query observer (`NotificationLog::set_query_metrics`), so every query is counted once, wherever it comes
+    /// from, together with `alertmanager_nflog_query_duration_seconds`.
     pub nflog_queries: Counter,
     pub nflog_query_errors: Counter,
 }

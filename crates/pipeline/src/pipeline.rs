@@ -79,7 +79,7 @@ fn integration_pipeline(receiver: &str, i: &Integration, d: &PipelineDeps) -> Mu
     ]);
     MultiStage(vec![
         stage(WaitStage::new(Arc::clone(&d.peer), d.peer_timeout)),
-        stage(DedupStage::new(d.nflog.clone(), receiver, i, d.clock.clone(), d.metrics.clone())),
+        stage(DedupStage::new(d.nflog.clone(), receiver, i, d.clock.clone())),
         stage(InflightStage::new(Arc::clone(&d.peer), d.nflog.clone(), receiver, i, d.clock.clone(), send)),
     ])
 }

@@ -17,6 +17,6 @@ pub use ingest::{prepare, IncomingAlert};
 pub use marker::{AlertState, Marker};
 
 pub use silences::{
-    ChangeOrigin, MatcherSpec, MatchingSilences, MeshSilence, PostableSilence, SilenceChange, SilenceCounts,
-    SilenceError, SilenceLimits, SilenceView, Silences, SilencesOptions,
+    ChangeOrigin, MatcherSpec, MatchingSilences, MeshSilence, PostableSilence, QueryMetrics, SilenceChange,
+    SilenceCounts, SilenceError, SilenceLimits, SilenceView, Silences, SilencesOptions,
 };

@@ -4,8 +4,11 @@
 //! The dedup stage reads it to decide whether a flush must be sent; the set-notifies stage writes it after a send.
 //! It is the second piece of replicated state (with silences): [`NotificationLog::merge`] is upstream's
 //! last-writer-wins merge that gossip and durable storage build on, and [`NotificationLog::on_change`] is where
-//! they hook in. Everything is pure: wall time is always an argument.
+//! they hook in. Everything is pure: wall time is always an argument. Queries are counted and timed like upstream's
+//! `Log.Query` through an optional observer ([`NotificationLog::set_query_metrics`]).
 
+use crate::silences::metrics::{self, QueryHook};
+use crate::QueryMetrics;
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
 use std::collections::{HashMap, HashSet};
@@ -93,6 +96,7 @@ pub struct NotificationLog {
     hooks: RwLock<Vec<Hook>>,
     /// `--data.retention`: the longest an entry is kept.
     retention: Duration,
+    query_metrics: QueryHook,
 }
 
 impl fmt::Debug for NotificationLog {
@@ -113,7 +117,19 @@ fn add_saturating(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
 
 impl NotificationLog {
     pub fn new(retention: Duration) -> Self {
-        Self { st: RwLock::new(HashMap::new()), hooks: RwLock::new(Vec::new()), retention }
+        Self {
+            st: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(Vec::new()),
+            retention,
+            query_metrics: QueryHook::default(),
+        }
+    }
+
+    /// Sets the observer of [`NotificationLog::query`] calls, each counted as upstream's `Log.Query`: a not-found
+    /// entry is a failed query (the dedup stage's first notification of a group counts as an error upstream too).
+    /// Returns false, keeping the first, when one was already set.
+    pub fn set_query_metrics(&self, m: Arc<dyn QueryMetrics>) -> bool {
+        self.query_metrics.set(m)
     }
 
     pub fn retention(&self) -> Duration {
@@ -167,11 +183,15 @@ impl NotificationLog {
 
     /// `Log.Query` by group key and receiver. Like upstream, an expired entry is still returned until GC removes it.
     pub fn query(&self, group_key: &str, receiver: &Receiver) -> Result<Entry, NflogError> {
-        self.st
+        let t = self.query_metrics.start();
+        let found = self
+            .st
             .read()
             .get(&state_key(group_key, receiver))
             .map(|m| m.entry.clone())
-            .ok_or(NflogError::NotFound)
+            .ok_or(NflogError::NotFound);
+        metrics::finish(t, found.is_err());
+        found
     }
 
     /// `state.merge`: accepts `mesh` unless it is expired at `now` or an entry with the same key has a timestamp
@@ -256,6 +276,27 @@ mod tests {
         assert_eq!(short.gc(t(59)), 0);
         assert_eq!(short.gc(t(60)), 1);
         assert!(short.is_empty());
+    }
+
+    /// Upstream's `Log.Query` counts every call and every not-found as a failed query; logging and merging are not
+    /// queries.
+    #[test]
+    fn queries_and_not_found_errors_are_counted() {
+        let log = NotificationLog::new(Duration::from_secs(3600));
+        let rec = Arc::new(crate::silences::metrics::Recorder::default());
+        assert!(log.set_query_metrics(rec.clone()));
+        assert!(!log.set_query_metrics(Arc::new(crate::silences::metrics::Recorder::default())));
+        assert_eq!(log.query("g", &recv()), Err(NflogError::NotFound));
+        assert_eq!(rec.get(), (1, 1));
+        assert!(log.log(&recv(), "g", set(&[1]), set(&[]), Duration::ZERO, t(0)));
+        let mesh = MeshEntry { expires_at: t(100), ..log.full_state()[0].clone() };
+        assert!(!log.merge(mesh, t(0)));
+        assert_eq!(log.gc(t(0)), 0);
+        assert_eq!(rec.get(), (1, 1), "log, merge, full state and GC are not queries");
+        assert!(log.query("g", &recv()).is_ok());
+        assert_eq!(rec.get(), (2, 1));
+        assert!(log.query("other", &recv()).is_err());
+        assert_eq!(rec.get(), (3, 2));
     }
 
     #[test]

@@ -7,15 +7,20 @@
 //! [`Silence::state_at`] (`types.CalcSilenceState`, active while `now < endsAt`). They differ only at the exact
 //! instant a silence ends.
 
+mod filter;
 mod index;
 mod matchers;
+pub(crate) mod metrics;
 mod size;
 
+pub use filter::{matches_filter, sort_views};
+pub use metrics::QueryMetrics;
 pub use size::mesh_silence_size;
 
 use chrono::{DateTime, Utc};
 use index::MuteIndex;
 use matchers::MatcherCache;
+use metrics::QueryHook;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -155,6 +160,7 @@ pub struct Silences {
     matchers: MatcherCache,
     opts: SilencesOptions,
     clock: SharedClock,
+    query_metrics: QueryHook,
 }
 
 impl std::fmt::Debug for Silences {
@@ -200,25 +206,6 @@ fn can_update(prev: &Silence, next: &Silence, now: DateTime<Utc>) -> bool {
     }
 }
 
-/// `CheckSilenceMatchesFilterLabels`: for every filter matcher the silence has a matcher of that name (the last
-/// one wins, as in upstream's map) with identical type and value.
-pub fn matches_filter(s: &Silence, filter: &[Matcher]) -> bool {
-    filter.iter().all(|f| {
-        s.matchers.iter().rev().find(|m| m.name == f.name).is_some_and(|m| m.ty == f.ty && m.value == f.value)
-    })
-}
-
-/// `SortSilences`: active (soonest end first), pending (soonest start first), expired (latest end first).
-pub fn sort_views(views: &mut [SilenceView]) {
-    views.sort_by(|a, b| {
-        a.state.cmp(&b.state).then_with(|| match a.state {
-            SilenceState::Active => a.silence.ends_at.cmp(&b.silence.ends_at),
-            SilenceState::Pending => a.silence.starts_at.cmp(&b.silence.starts_at),
-            SilenceState::Expired => b.silence.ends_at.cmp(&a.silence.ends_at),
-        })
-    });
-}
-
 impl Silences {
     pub fn new(opts: SilencesOptions, clock: SharedClock) -> Self {
         Self {
@@ -227,7 +214,16 @@ impl Silences {
             matchers: MatcherCache::default(),
             opts,
             clock,
+            query_metrics: QueryHook::default(),
         }
+    }
+
+    /// Sets the observer of queries, those upstream's `Silences.Query` counts: [`Silences::get`],
+    /// [`Silences::query`], [`Silences::matching`] (and so [`Silences::mutes`]), [`Silences::mutes_among`], and
+    /// [`Silences::counts`] as three. Writes, merges, GC and snapshots are not queries. Returns false, keeping the
+    /// first, when one was already set.
+    pub fn set_query_metrics(&self, m: Arc<dyn QueryMetrics>) -> bool {
+        self.query_metrics.set(m)
     }
 
     pub fn options(&self) -> &SilencesOptions {
@@ -301,7 +297,7 @@ impl Silences {
         // Everything expensive (compiling matchers, a new id) happens before the write lock, so concurrent
         // creations only serialise on the map update itself.
         let id = post.id.as_deref().filter(|id| !id.is_empty());
-        let known = id.and_then(|id| self.get(id));
+        let known = id.and_then(|id| self.lookup(id));
         let matchers = self.matchers.compile_all(&post.matchers, self.opts.names, known.as_deref());
         let new_id = uuid::Uuid::new_v4().to_string();
         let mut inner = self.inner.write();
@@ -399,12 +395,22 @@ impl Silences {
         self.inner.read().st.values().cloned().collect()
     }
 
+    /// One silence by id: `GET /api/v2/silence/{id}`, upstream's `Query(QIDs(id))`, so a query even when unknown.
     pub fn get(&self, id: &str) -> Option<Arc<Silence>> {
+        let t = self.query_metrics.start();
+        let s = self.lookup(id);
+        metrics::finish(t, false);
+        s
+    }
+
+    /// [`Silences::get`] for the store itself, which upstream does not count as a query either.
+    fn lookup(&self, id: &str) -> Option<Arc<Silence>> {
         self.inner.read().st.get(id).map(|m| Arc::clone(&m.silence))
     }
 
     /// All silences matching the API filter, with their API state at `now`, in the API's order.
     pub fn query(&self, filter: &[Matcher], now: DateTime<Utc>) -> Vec<SilenceView> {
+        let t = self.query_metrics.start();
         let mut views: Vec<SilenceView> = self
             .inner
             .read()
@@ -414,11 +420,13 @@ impl Silences {
             .map(|m| SilenceView { silence: Arc::clone(&m.silence), state: m.silence.state_at(now) })
             .collect();
         sort_views(&mut views);
+        metrics::finish(t, false);
         views
     }
 
     /// Active and pending silences matching `labels` at `now`, plus the version (what the silencer caches).
     pub fn matching(&self, labels: &LabelSet, now: DateTime<Utc>) -> MatchingSilences {
+        let t = self.query_metrics.start();
         let inner = self.inner.read();
         let mut out = MatchingSilences { version: inner.version, ..Default::default() };
         inner.index.candidates(labels, |s| {
@@ -434,6 +442,7 @@ impl Silences {
         drop(inner);
         out.active.sort_unstable();
         out.pending.sort_unstable();
+        metrics::finish(t, false);
         out
     }
 
@@ -445,6 +454,7 @@ impl Silences {
     /// Re-checks only the given silence ids (the silencer's cached active + pending ids, valid while
     /// [`Silences::version`] is unchanged); returns the active ones matching `labels`, sorted.
     pub fn mutes_among(&self, ids: &[String], labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
+        let t = self.query_metrics.start();
         let inner = self.inner.read();
         let mut out: Vec<String> = ids
             .iter()
@@ -455,6 +465,7 @@ impl Silences {
         drop(inner);
         out.sort_unstable();
         out.dedup();
+        metrics::finish(t, false);
         out
     }
 
@@ -471,8 +482,10 @@ impl Silences {
         self.inner.read().st.is_empty()
     }
 
-    /// Silences by (internal) state at `now`.
+    /// Silences by (internal) state at `now`. Counted as three queries: upstream's `alertmanager_silences{state}`
+    /// gauges each run one (`CountState`) on every scrape.
     pub fn counts(&self, now: DateTime<Utc>) -> SilenceCounts {
+        let t = self.query_metrics.start();
         let mut c = SilenceCounts::default();
         for m in self.inner.read().st.values() {
             match internal_state(&m.silence, now) {
@@ -480,6 +493,9 @@ impl Silences {
                 SilenceState::Pending => c.pending += 1,
                 SilenceState::Expired => c.expired += 1,
             }
+        }
+        if let Some(t) = t {
+            t.finish_n(3, false);
         }
         c
     }

@@ -134,7 +134,10 @@ impl App {
         .await
         .map_err(|e| log_err("unable to initialize gossip mesh", e.into()))?;
         let propagated = cluster.as_ref().map(|c| c.propagated().clone()).unwrap_or_default();
-        let state_metrics = StateMetrics::register(&mut registry, propagated);
+        let state_metrics =
+            StateMetrics::register(&mut registry, propagated).with_nflog_query_counters(&pipeline_metrics);
+        // Before the API and the pipeline start, so every query is counted.
+        state_metrics.observe_queries(&silences, &nflog);
         let registry = Arc::new(RwLock::new(registry));
         // Storage maintenance GCs silences and the nflog (`--data.retention`), then compacts both.
         let maintenance = (!flags.data_maintenance_interval.is_zero()).then(|| {

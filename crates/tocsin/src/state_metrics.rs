@@ -8,9 +8,18 @@
 //!   `Storage::maintenance` (GC at `now`, then a compacting snapshot), but per store and timed step by step, as
 //!   upstream's silences and nflog each run and count their own maintenance.
 //! - gossip: [`CountPropagated`] wraps a replicated state and counts the entries each merge changed.
-//! - queries: the pipeline and the API query the stores directly, so `alertmanager_silences_queries_total`,
-//!   `_query_errors_total`, `_query_duration_seconds` and `alertmanager_nflog_query_duration_seconds` stay at zero
-//!   (`alertmanager_nflog_queries_total` and `_query_errors_total` are the pipeline's, see `tocsin_pipeline::Metrics`).
+//! - queries: each store counts and times its own queries, as upstream's `Silences.Query` and `Log.Query` do,
+//!   through the observer [`StateMetrics::observe_queries`] gives it. Silences: one per silencer lookup (the notify
+//!   pipeline's silence stage and the API's alert status refresh, skipped on the same fast path as upstream's),
+//!   per `GET /api/v2/silences` and `GET /api/v2/silence/{id}`, and three per `/metrics` scrape (upstream's
+//!   `alertmanager_silences{state}` gauges each query). tocsin has no silence query that can fail: upstream's only
+//!   failure is a stored matcher that does not compile, which tocsin rejects before storing, so
+//!   `alertmanager_silences_query_errors_total` stays 0 (bad API filters are a 400 before any query, upstream too).
+//!   Notification log: one per lookup (the dedup stage, and the in-flight stage's re-check after waiting for a
+//!   peer, which upstream does not have), a not-found counted as an error as upstream's `ErrNotFound` is.
+//!   `alertmanager_nflog_queries_total` and `_query_errors_total` stay registered by `tocsin_pipeline::Metrics`
+//!   (so the pipeline's metric set keeps its names); [`StateMetrics::with_nflog_query_counters`] makes them the
+//!   ones the log's observer increments, so each query is counted once, in one place.
 //!
 //! Upstream's `*_gc_duration_seconds` and `*_snapshot_duration_seconds` are summaries without quantiles.
 //! prometheus-client cannot encode the summary type, so they are histograms with only the `+Inf` bucket: the
@@ -24,7 +33,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tocsin_gossip::{MergeError, Replicated};
 use tocsin_model::clock::SharedClock;
+use tocsin_state::nflog::NotificationLog;
 use tocsin_state::storage::{SnapshotInfo, Storage, StorageError};
+use tocsin_state::Silences;
 
 /// The families one store (silences or the notification log) exposes.
 #[derive(Debug, Clone)]
@@ -74,6 +85,34 @@ impl StoreMetrics {
 /// A summary without objectives, as closely as prometheus-client allows (see the module doc).
 fn summary() -> Histogram {
     Histogram::new(std::iter::empty())
+}
+
+/// What one store's queries feed: `*_queries_total`, `*_query_errors_total`, `*_query_duration_seconds`.
+#[derive(Debug)]
+struct QueryCounts {
+    queries: Counter,
+    errors: Counter,
+    duration: Histogram,
+}
+
+impl tocsin_state::QueryMetrics for QueryCounts {
+    fn observe(&self, failed: bool, elapsed: Duration) {
+        self.queries.inc();
+        if failed {
+            self.errors.inc();
+        }
+        self.duration.observe(elapsed.as_secs_f64());
+    }
+}
+
+impl StoreMetrics {
+    fn query_counts(&self) -> Arc<QueryCounts> {
+        Arc::new(QueryCounts {
+            queries: self.queries.clone(),
+            errors: self.query_errors.clone(),
+            duration: self.query_duration.clone(),
+        })
+    }
 }
 
 /// Prometheus' default buckets (`prometheus.DefBuckets`), which upstream's query histograms use.
@@ -153,7 +192,7 @@ const HELP: [Help; 9] = [
 impl StateMetrics {
     /// Registers every `alertmanager_silences_*` and `alertmanager_nflog_*` family except
     /// `alertmanager_nflog_queries_total` and `_query_errors_total`, which `tocsin_pipeline::Metrics` registers
-    /// and feeds. `propagated` are the counters the cluster runtime increments (defaults without clustering).
+    /// (see [`StateMetrics::with_nflog_query_counters`]). `propagated` are the counters the cluster runtime increments (defaults without clustering).
     pub fn register(registry: &mut Registry, propagated: Propagated) -> Self {
         let m = Self {
             silences: StoreMetrics::new(propagated.silences),
@@ -162,6 +201,21 @@ impl StateMetrics {
         register_store(registry, "alertmanager_silences", &m.silences, |h| h.silences, true);
         register_store(registry, "alertmanager_nflog", &m.nflog, |h| h.nflog, false);
         m
+    }
+
+    /// Uses the pipeline's `alertmanager_nflog_queries_total` and `_query_errors_total` (registered there) as the
+    /// notification log's query counters.
+    pub fn with_nflog_query_counters(mut self, pipeline: &tocsin_pipeline::Metrics) -> Self {
+        self.nflog.queries = pipeline.nflog_queries.clone();
+        self.nflog.query_errors = pipeline.nflog_query_errors.clone();
+        self
+    }
+
+    /// Makes both stores count and time their queries into these families from now on (once per store; a second
+    /// call keeps the first observers).
+    pub fn observe_queries(&self, silences: &Silences, nflog: &NotificationLog) {
+        silences.set_query_metrics(self.silences.query_counts());
+        nflog.set_query_metrics(self.nflog.query_counts());
     }
 }
 
@@ -284,9 +338,9 @@ mod tests {
     use prometheus_client::encoding::text::encode;
     use tocsin_model::clock::{Clock, SystemClock};
     use tocsin_model::MatchType;
-    use tocsin_state::nflog::NotificationLog;
+    use tocsin_state::nflog::Receiver;
     use tocsin_state::storage::StorageOptions;
-    use tocsin_state::{MatcherSpec, PostableSilence, Silences};
+    use tocsin_state::{MatcherSpec, PostableSilence};
 
     fn render(registry: &Registry) -> String {
         let mut text = String::new();
@@ -364,6 +418,123 @@ mod tests {
             created_by: "me".into(),
             comment: "c".into(),
         }
+    }
+
+    /// The application's wiring: the pipeline's and the stores' families in one registry, both stores observed.
+    struct Wired {
+        registry: Registry,
+        silences: Silences,
+        nflog: NotificationLog,
+    }
+
+    fn wired() -> Wired {
+        let mut registry = Registry::default();
+        let pipeline = tocsin_pipeline::Metrics::register(&mut registry);
+        let m =
+            StateMetrics::register(&mut registry, Propagated::default()).with_nflog_query_counters(&pipeline);
+        let silences = Silences::new(Default::default(), Arc::new(SystemClock));
+        let nflog = NotificationLog::new(Duration::from_secs(3600));
+        m.observe_queries(&silences, &nflog);
+        Wired { registry, silences, nflog }
+    }
+
+    impl Wired {
+        /// The value of the one sample called `name`.
+        fn sample(&self, name: &str) -> u64 {
+            let text = render(&self.registry);
+            let mut values = text.lines().filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '));
+            let v = values.next().unwrap_or_else(|| panic!("no {name} in\n{text}"));
+            assert!(values.next().is_none(), "{name} twice in\n{text}");
+            v.parse().unwrap_or_else(|e| panic!("{name} {v}: {e}"))
+        }
+
+        /// Runs `f` and returns how much the sample `name` moved.
+        fn moved(&self, name: &str, f: impl FnOnce(&Self)) -> u64 {
+            let before = self.sample(name);
+            f(self);
+            self.sample(name) - before
+        }
+
+        fn silence_query_kinds(&self) {
+            let labels = [("alertname", "A")].into_iter().collect();
+            let id = self.silences.set(silence()).expect("valid silence");
+            let now = SystemClock.now();
+            let m = self.silences.matching(&labels, now);
+            assert_eq!(m.active, std::slice::from_ref(&id));
+            assert_eq!(self.silences.mutes_among(&m.active, &labels, now), std::slice::from_ref(&id));
+            assert!(self.silences.get(&id).is_some());
+            assert!(self.silences.get("unknown").is_none());
+            assert_eq!(self.silences.query(&[], now).len(), 1);
+            assert_eq!(self.silences.counts(now).active, 1);
+        }
+    }
+
+    fn recv() -> Receiver {
+        Receiver { group_name: "r".into(), integration: "webhook".into(), idx: 0 }
+    }
+
+    /// A miss (the first flush of a group), a write, a hit.
+    fn nflog_miss_then_hit(w: &Wired) {
+        assert!(w.nflog.query("g", &recv()).is_err());
+        assert!(w.nflog.log(
+            &recv(),
+            "g",
+            Default::default(),
+            Default::default(),
+            Duration::ZERO,
+            SystemClock.now()
+        ));
+        assert!(w.nflog.query("g", &recv()).is_ok());
+    }
+
+    #[test]
+    fn silence_queries_are_counted() {
+        let w = wired();
+        // matching, mutes_among, two gets, the API list, and the three state gauges.
+        assert_eq!(w.moved("alertmanager_silences_queries_total", Wired::silence_query_kinds), 8);
+        assert_eq!(
+            w.moved("alertmanager_silences_queries_total", |w| {
+                w.silences.gc(SystemClock.now());
+            }),
+            0
+        );
+    }
+
+    #[test]
+    fn silence_queries_do_not_fail() {
+        let w = wired();
+        assert_eq!(w.moved("alertmanager_silences_query_errors_total", Wired::silence_query_kinds), 0);
+    }
+
+    #[test]
+    fn silence_queries_are_timed() {
+        let w = wired();
+        assert_eq!(
+            w.moved("alertmanager_silences_query_duration_seconds_count", Wired::silence_query_kinds),
+            8
+        );
+        assert_eq!(w.sample("alertmanager_silences_query_duration_seconds_bucket{le=\"+Inf\"}"), 8);
+    }
+
+    #[test]
+    fn nflog_queries_are_counted_once() {
+        let w = wired();
+        assert_eq!(w.moved("alertmanager_nflog_queries_total", nflog_miss_then_hit), 2);
+        // The silences' observer is a different one.
+        assert_eq!(w.sample("alertmanager_silences_queries_total"), 0);
+    }
+
+    #[test]
+    fn nflog_misses_are_query_errors() {
+        let w = wired();
+        assert_eq!(w.moved("alertmanager_nflog_query_errors_total", nflog_miss_then_hit), 1);
+    }
+
+    #[test]
+    fn nflog_queries_are_timed() {
+        let w = wired();
+        assert_eq!(w.moved("alertmanager_nflog_query_duration_seconds_count", nflog_miss_then_hit), 2);
+        assert_eq!(w.sample("alertmanager_silences_query_duration_seconds_count"), 0);
     }
 
     #[tokio::test]

@@ -391,3 +391,49 @@ fn odd_input_does_not_panic() {
     let _ = s.set(PostableSilence { id: Some(String::new()), ..post(eq("a", "b"), i64::from(i32::MIN), 10) });
     assert!(s.query(&[], DateTime::<Utc>::MIN_UTC).len() <= 2);
 }
+
+/// Every query upstream's `Silences.Query` would count moves the observer by exactly one (the state gauges' by
+/// three); writes, merges, GC and snapshots do not, and nothing here is an error.
+#[test]
+fn queries_are_counted_as_upstream() {
+    let (clock, s) = setup(opts());
+    let rec = Arc::new(metrics::Recorder::default());
+    assert!(s.set_query_metrics(rec.clone()));
+    assert!(!s.set_query_metrics(Arc::new(metrics::Recorder::default())), "the first observer stays");
+
+    let id = s.set(post(eq("a", "b"), 0, 100)).unwrap();
+    let id = s.set(PostableSilence { id: Some(id), ..post(eq("a", "b"), 0, 200) }).unwrap();
+    s.expire(&id).unwrap();
+    let other = s.set(post(eq("c", "d"), 0, 100)).unwrap();
+    assert!(!s.merge(s.full_state()[0].clone()));
+    assert_eq!(s.gc(at(0)), 0);
+    assert_eq!(s.version(), 4);
+    assert_eq!(rec.get(), (0, 0), "writes, merges, GC, full state and the version are not queries");
+
+    let labels = ls(&[("c", "d")]);
+    let cases: [(&str, &dyn Fn() -> bool, u64); 7] = [
+        ("get known", &|| s.get(&other).is_some(), 1),
+        ("get unknown is not an error", &|| s.get("nope").is_none(), 1),
+        ("API list", &|| s.query(&[], clock.now()).len() == 2, 1),
+        ("silencer full query", &|| s.matching(&labels, clock.now()).active == [other.clone()], 1),
+        ("mutes is one matching", &|| !s.mutes(&labels, clock.now()).is_empty(), 1),
+        (
+            "silencer by ids",
+            &|| s.mutes_among(&[other.clone(), id.clone()], &labels, clock.now()).len() == 1,
+            1,
+        ),
+        ("state gauges", &|| s.counts(clock.now()).pending == 0, 3),
+    ];
+    for (name, run, want) in cases {
+        let (before, _) = rec.get();
+        assert!(run(), "{name}");
+        assert_eq!(rec.get(), (before + want, 0), "{name}");
+    }
+}
+
+#[test]
+fn without_an_observer_queries_work_as_before() {
+    let (clock, s) = setup(opts());
+    let id = s.set(post(eq("a", "b"), 0, 100)).unwrap();
+    assert_eq!(s.mutes(&ls(&[("a", "b")]), clock.now()), vec![id]);
+}
