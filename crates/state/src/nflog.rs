@@ -11,6 +11,7 @@ use crate::silences::metrics::{self, QueryHook};
 use crate::QueryMetrics;
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -202,11 +203,18 @@ impl NotificationLog {
         }
         let key = state_key(&mesh.entry.group_key, &mesh.entry.receiver);
         let mut st = self.st.write();
-        if st.get(&key).is_some_and(|prev| prev.entry.timestamp >= mesh.entry.timestamp) {
-            return false;
+        let hooks = self.hooks.read();
+        // Start-up replays before any hook is registered: no copy of the entry for a change nobody reads.
+        let copy = |m: &MeshEntry| (!hooks.is_empty()).then(|| m.clone());
+        let change = match st.entry(key) {
+            Slot::Occupied(o) if o.get().entry.timestamp >= mesh.entry.timestamp => return false,
+            Slot::Occupied(mut o) => (copy(&mesh), o.insert(mesh)).0,
+            Slot::Vacant(v) => (copy(&mesh), v.insert(mesh)).0,
+        };
+        if let Some(mesh) = change {
+            let change = NflogChange { mesh, origin: NflogOrigin::Remote };
+            hooks.iter().for_each(|hook| hook(&change));
         }
-        st.insert(key, mesh.clone());
-        self.notify(&NflogChange { mesh, origin: NflogOrigin::Remote });
         true
     }
 
@@ -225,6 +233,12 @@ impl NotificationLog {
 
     pub fn len(&self) -> usize {
         self.st.read().len()
+    }
+
+    /// Room for `additional` more entries at once: start-up knows how many records it loads, and a 100,000-entry
+    /// map grown by doubling rehashes and copies every entry several times.
+    pub fn reserve(&self, additional: usize) {
+        self.st.write().reserve(additional);
     }
 
     pub fn is_empty(&self) -> bool {

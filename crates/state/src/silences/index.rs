@@ -27,8 +27,19 @@ impl MuteIndex {
     pub(crate) fn insert(&mut self, s: Arc<Silence>) {
         match key(&s) {
             Some((n, v)) => {
-                let (n, v) = (n.to_owned(), v.to_owned());
-                self.by_pair.entry(n).or_default().entry(v).or_default().push(s);
+                // Borrowed lookup first: the name is nearly always filed already (`alertname`), so only a new
+                // name allocates its key.
+                let values = match self.by_pair.get_mut(n) {
+                    Some(values) => values,
+                    None => self.by_pair.entry(n.to_owned()).or_default(),
+                };
+                match values.get_mut(v) {
+                    Some(list) => list.push(s),
+                    None => {
+                        let v = v.to_owned();
+                        values.insert(v, vec![s]);
+                    }
+                }
             }
             None => self.scan.push(s),
         }

@@ -243,6 +243,8 @@ fn push_u64s(out: &mut HashSet<u64>, v: Value<'_>, field: &str, at: u64) -> Resu
             out.insert(n);
         }
         Value::Bytes(b) => {
+            // One varint ends at each byte below 0x80: size the set once instead of growing (and rehashing) it.
+            out.reserve(b.iter().filter(|&&x| x < 0x80).count());
             let mut r = Reader::new(b, at);
             while !r.is_empty() {
                 out.insert(r.varint()?);

@@ -96,7 +96,7 @@ pub(crate) struct Parsed {
 }
 
 impl Parsed {
-    pub(crate) fn records(&self) -> impl Iterator<Item = (u64, &[u8])> {
+    pub(crate) fn records(&self) -> impl DoubleEndedIterator<Item = (u64, &[u8])> {
         self.frames.iter().map(|r| (r.start as u64, &self.bytes[r.clone()]))
     }
 }

@@ -4,7 +4,7 @@
 use super::codec::{decode_entry_cached, decode_silence_cached, encode_entry, encode_silence};
 use super::durable::{DurableNflog, DurableSilences};
 use super::log::{DurableLog, SnapshotInfo, Start};
-use super::recover::{recover, Kind, Recovered};
+use super::recover::{recover, Kind, Recovered, Sink};
 use super::StorageError;
 use crate::nflog::{state_key, MeshEntry, NotificationLog};
 use crate::silences::{MeshSilence, Silences};
@@ -159,11 +159,12 @@ impl Storage {
         };
         let (rec_sil, rec_nfl) = std::thread::scope(|scope| {
             let sil = scope.spawn(|| {
-                recover(dir, &SILENCES, &mut |items| {
+                let load = &mut |items: Vec<MeshSilence>| {
                     for m in items {
                         silences.merge(m);
                     }
-                })
+                };
+                recover(dir, &SILENCES, Sink { reserve: &mut |_| {}, load })
             });
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<MeshEntry>>(4);
             let nflog = &nflog;
@@ -178,7 +179,7 @@ impl Storage {
                 // Only fails if the merger panicked, which its join reports.
                 let _ = tx.send(items);
             };
-            let nfl = recover(dir, &NFLOG, &mut send);
+            let nfl = recover(dir, &NFLOG, Sink { reserve: &mut |n| nflog.reserve(n), load: &mut send });
             drop(send);
             let nfl = merger.join().map_err(|_| panicked(NFLOG.name)).and(nfl);
             let sil = sil.join().unwrap_or_else(|_| Err(panicked(SILENCES.name)));
