@@ -21,13 +21,11 @@ use futures::FutureExt;
 use hashbrown::HashTable;
 use parking_lot::Mutex;
 use std::cmp::Ordering;
-use std::hash::Hasher;
 use std::sync::Arc;
 use std::time::Duration;
 use tocsin_model::clock::SharedClock;
 use tocsin_model::time::utc;
-use tocsin_model::{Alert, Fingerprint, LabelSet};
-use tocsin_state::alerts::FingerprintHasher;
+use tocsin_model::{Alert, LabelSet};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -44,23 +42,19 @@ pub(crate) struct FlushEnv {
     pub external_url: String,
 }
 
-/// The group's alerts, found by fingerprint. The fingerprint is not stored beside each alert: it is the hash of
-/// the alert's labels, recomputed only when the table grows or a hash tag matches, so a slot is one pointer (a
-/// group of 25k alerts costs ~300 KB less than with a `HashMap<Fingerprint, Arc<Alert>>`).
+/// The group's alerts, found by their labels. A slot is one pointer (a group of 25k alerts costs ~300 KB less than
+/// with a `HashMap<Fingerprint, Arc<Alert>>`), so the hash is recomputed when the table grows: it is
+/// [`LabelSet::fast_hash`], not the fingerprint, whose FNV-1a loop made hashing most of the group's share of ingest.
+/// Keyed by labels rather than fingerprint, two label sets with colliding fingerprints (only ever crafted) stay
+/// two alerts here, where upstream's map would keep the newer; the alert store still keys by fingerprint.
 #[derive(Debug, Default)]
 struct GroupState {
     alerts: HashTable<Arc<Alert>>,
     has_flushed: bool,
 }
 
-fn hash_fp(fp: Fingerprint) -> u64 {
-    let mut h = FingerprintHasher::default();
-    h.write_u64(fp.0);
-    h.finish()
-}
-
 fn hash_alert(a: &Arc<Alert>) -> u64 {
-    hash_fp(a.fingerprint())
+    a.labels.fast_hash()
 }
 
 /// One aggregation group.
@@ -93,11 +87,9 @@ impl AggrGroup {
     pub fn insert(&self, alert: Arc<Alert>, now: chrono::DateTime<chrono::Utc>) {
         let wait = chrono::Duration::from_std(self.opts.group_wait).unwrap_or(chrono::Duration::MAX);
         let overdue = alert.starts_at.checked_add_signed(wait).is_some_and(|t| t < utc(now));
-        let fp = alert.fingerprint();
-        let hash = hash_fp(fp);
+        let hash = hash_alert(&alert);
         let mut st = self.state.lock();
-        // Equal labels are the common match; the fingerprint decides otherwise, as a map keyed by it would.
-        match st.alerts.find_mut(hash, |a| a.labels == alert.labels || a.fingerprint() == fp) {
+        match st.alerts.find_mut(hash, |a| a.labels == alert.labels) {
             Some(slot) => *slot = alert,
             None => {
                 st.alerts.insert_unique(hash, alert, hash_alert);
@@ -192,8 +184,7 @@ impl AggrGroup {
     fn delete_if_not_modified(&self, resolved: &[Arc<Alert>]) {
         let mut st = self.state.lock();
         for a in resolved {
-            let fp = a.fingerprint();
-            if let Ok(slot) = st.alerts.find_entry(hash_fp(fp), |cur| cur.fingerprint() == fp) {
+            if let Ok(slot) = st.alerts.find_entry(hash_alert(a), |cur| cur.labels == a.labels) {
                 if slot.get().updated_at == a.updated_at {
                     slot.remove();
                 }
