@@ -52,7 +52,7 @@ impl Default for SharedStr {
     }
 }
 
-/// Not interned: for hand-built alerts; the decoders use [`intern`].
+/// Not interned: for hand-built alerts; the decoders use `intern_generator_url`.
 impl From<&str> for SharedStr {
     fn from(s: &str) -> Self {
         SharedStr(Arc::new(s.to_owned()))

@@ -58,8 +58,8 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Annotations {
 }
 
 impl Annotations {
-    /// Packs `set`, replacing occurrences of `labels`' values (at least [`MIN_QUOTE`] bytes long, among its first
-    /// [`MAX_QUOTED_LABEL`] pairs; up to [`MAX_QUOTES`] of them) with references, in each value where that makes
+    /// Packs `set`, replacing occurrences of `labels`' values (at least `MIN_QUOTE` bytes long, among its first
+    /// `MAX_QUOTED_LABEL` pairs; up to `MAX_QUOTES` of them) with references, in each value where that makes
     /// it shorter. Reads with other labels than `labels` give wrong values: the alert keeps both together.
     ///
     /// Ingest packs every posted alert, so this is one scan of the text (the quotes found are kept on the stack)
