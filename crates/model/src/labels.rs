@@ -99,7 +99,8 @@ fn len_of_len(n: usize) -> usize {
     } else if n - (SYM_BASE as usize) < (LEN_MARK - LONG_BASE) as usize {
         3
     } else {
-        3 + 4 * 2
+        // LEN_MARK, then four 11-bit `char`s of one or two bytes each.
+        3 + [33, 22, 11, 0].iter().map(|s| if (n >> s) & 0x7FF < 0x80 { 1 } else { 2 }).sum::<usize>()
     }
 }
 
@@ -192,6 +193,8 @@ fn encode<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Box<str> {
         put_len(&mut out, v.as_ref().len());
         out.push_str(v.as_ref());
     }
+    // Exact, so the set is one allocation of its size (no shrinking copy).
+    debug_assert_eq!(out.len(), size);
     out.into_boxed_str()
 }
 
