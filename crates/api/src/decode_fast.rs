@@ -16,7 +16,7 @@ use crate::models::PostableAlert;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
-use tocsin_model::alert::intern_generator_url;
+use tocsin_model::alert::{intern_generator_url, SharedStr};
 use tocsin_model::LabelSet;
 
 /// The decoded alerts, or `None` when the slow path must decide (see the module doc).
@@ -46,20 +46,27 @@ impl<'de> Visitor<'de> for AlertsVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(a) = seq.next_element_seed(AlertSeed)? {
+        let mut validated = Vec::new();
+        while let Some(a) = seq.next_element_seed(AlertSeed { validated: &mut validated })? {
             out.push(a);
         }
         Ok(out)
     }
 }
 
-struct AlertSeed;
+/// Generator URLs already validated in this body, remembered by their interned allocation: a batch carries one
+/// URL per alerting rule, so most alerts skip the URL check (a few percent of ingest otherwise).
+const VALIDATED_URLS: usize = 16;
 
-impl<'de> DeserializeSeed<'de> for AlertSeed {
+struct AlertSeed<'v> {
+    validated: &'v mut Vec<SharedStr>,
+}
+
+impl<'de> DeserializeSeed<'de> for AlertSeed<'_> {
     type Value = PostableAlert;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<PostableAlert, D::Error> {
-        d.deserialize_map(AlertVisitor)
+        d.deserialize_map(AlertVisitor { validated: self.validated })
     }
 }
 
@@ -111,9 +118,11 @@ impl<'de> serde::Deserialize<'de> for Key {
     }
 }
 
-struct AlertVisitor;
+struct AlertVisitor<'v> {
+    validated: &'v mut Vec<SharedStr>,
+}
 
-impl<'de> Visitor<'de> for AlertVisitor {
+impl<'de> Visitor<'de> for AlertVisitor<'_> {
     type Value = PostableAlert;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -150,10 +159,15 @@ impl<'de> Visitor<'de> for AlertVisitor {
         };
         // Interned straight from the body: no per-alert `String` is allocated (and freed again) for it.
         let generator_url = generator_url.flatten().map_or(Cow::Borrowed(""), |s| s.0);
-        if !generator_url.is_empty() && !is_request_uri(&generator_url) {
-            return Err(give_up());
-        }
         let generator_url = intern_generator_url(&generator_url);
+        if !generator_url.is_empty() && !self.validated.iter().any(|v| SharedStr::ptr_eq(v, &generator_url)) {
+            if !is_request_uri(&generator_url) {
+                return Err(give_up());
+            }
+            if self.validated.len() < VALIDATED_URLS {
+                self.validated.push(generator_url.clone());
+            }
+        }
         Ok(PostableAlert {
             labels,
             annotations: annotations.flatten().unwrap_or_default(),
@@ -268,6 +282,16 @@ mod tests {
             ("empty array", "[]".into(), true),
             ("blank around, trailing bytes ignored", " \n[{\"labels\":{\"a\":\"b\"}}] junk".into(), true),
             ("escapes", r#"[{"labels":{"a\n":"\u00e9\"x"},"annotations":{"d":"\\"}}]"#.into(), true),
+            (
+                "a URL validated once per body, and a bad one after it still declined",
+                r#"[{"labels":{"a":"1"},"generatorURL":"http://p/g"},{"labels":{"a":"2"},"generatorURL":"http://p/g"},{"labels":{"a":"3"},"generatorURL":"http://p/%zz"}]"#.into(),
+                false,
+            ),
+            (
+                "one URL shared by a batch",
+                r#"[{"labels":{"a":"1"},"generatorURL":"http://p/g"},{"labels":{"a":"2"},"generatorURL":"http://p/g"}]"#.into(),
+                true,
+            ),
             ("null values and fields", r#"[{"labels":{"a":null,"b":"1"},"annotations":null,"startsAt":null,"endsAt":null,"generatorURL":null}]"#.into(), true),
             ("duplicate label, last wins", r#"[{"labels":{"b":"1","a":"x","b":"2"}}]"#.into(), true),
             ("unknown keys", r#"[{"labels":{"a":"b"},"status":{"x":[1,2.5,true,null]},"receivers":[]}]"#.into(), true),
