@@ -557,6 +557,63 @@ mod tests {
         }
     }
 
+    /// Random label sets and annotations assembled from pieces of their values, multi-byte characters and
+    /// near-misses: every packing reads back exactly (xorshift, fixed seed, 3000 cases).
+    #[test]
+    fn random_annotations_round_trip() {
+        struct Rng(u64);
+        impl Rng {
+            fn below(&mut self, n: usize) -> usize {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                (self.0 % n.max(1) as u64) as usize
+            }
+            fn word(&mut self, len: usize) -> String {
+                const ALPHABET: [&str; 10] = ["a", "b", "é", "✓", ":", "-", "node", "0", "\"", "\n"];
+                (0..len).map(|_| ALPHABET[self.below(ALPHABET.len())]).collect()
+            }
+        }
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut packed_cases = 0;
+        for case in 0..3000 {
+            let n = 1 + rng.below(6);
+            let labels: LabelSet = (0..n)
+                .map(|i| {
+                    let len = rng.below(14);
+                    (format!("l{i}"), rng.word(len))
+                })
+                .collect();
+            let values: Vec<String> = labels.iter().map(|(_, v)| v.to_owned()).collect();
+            let mut annotations = Vec::new();
+            for a in 0..rng.below(4) {
+                let mut text = String::new();
+                for _ in 0..rng.below(8) {
+                    match rng.below(3) {
+                        0 => text.push_str(&values[rng.below(values.len())]),
+                        // A prefix of a label value: a near miss for the scan.
+                        1 => {
+                            let v = &values[rng.below(values.len())];
+                            let cut = rng.below(v.chars().count() + 1);
+                            text.extend(v.chars().take(cut));
+                        }
+                        _ => {
+                            let len = rng.below(5);
+                            text.push_str(&rng.word(len));
+                        }
+                    }
+                }
+                annotations.push((format!("a{a}"), text));
+            }
+            let set: LabelSet = annotations.into_iter().collect();
+            let packed = Annotations::quoting(set.clone(), &labels);
+            assert_eq!(packed.to_set(&labels), set, "case {case}: {labels:?}");
+            assert!(packed.packed_len() <= set.buf.len(), "case {case}: packing never grows");
+            packed_cases += usize::from(packed.packed_len() < set.buf.len());
+        }
+        assert!(packed_cases > 500, "quoting exercised in only {packed_cases} cases");
+    }
+
     #[test]
     fn plain_sets_read_without_labels() {
         let set = ls(&[("a", "1"), ("summary", "s")]);
