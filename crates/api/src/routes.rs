@@ -218,10 +218,12 @@ where
 /// size and takes later ones from the heap arenas, where each batch left a hole between the long-lived alerts
 /// (a tenth of the RSS at 100k alerts). Reused buffers are never freed, so that never starts.
 static BODY_POOL: parking_lot::Mutex<Vec<Vec<u8>>> = parking_lot::Mutex::new(Vec::new());
-/// Buffers kept: one per concurrently posting client is enough (Prometheus posts one batch at a time).
-const POOLED_BODIES: usize = 8;
-/// Larger buffers are freed after use instead (the body limit allows far larger bodies than real batches).
-const POOLED_BODY_BYTES: usize = 4 << 20;
+/// Buffers kept: one per concurrently posting client (each Prometheus posts one batch at a time). With
+/// [`POOLED_BODY_BYTES`] this bounds what the pool can hold to 4 MiB.
+const POOLED_BODIES: usize = 4;
+/// Larger buffers are freed after use instead (the body limit allows far larger bodies than real batches, which
+/// are at most a few hundred KiB).
+const POOLED_BODY_BYTES: usize = 1 << 20;
 
 /// A request body in a pooled buffer; given back to the pool when dropped.
 pub(crate) struct PooledBody(Vec<u8>);
