@@ -197,7 +197,8 @@ where
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut buf = PooledBody::take(declared.unwrap_or(0).min(limit) as usize);
+    // The declared length is only trusted up to what the pool keeps: a larger body grows the buffer as it arrives.
+    let mut buf = PooledBody::take(declared.unwrap_or(0).min(limit).min(POOLED_BODY_BYTES as u64) as usize);
     while let Some(chunk) = body.next().await {
         let mut chunk = chunk.map_err(|e| ApiError::framework(StatusCode::BAD_REQUEST, e.to_string()))?;
         if buf.0.len() as u64 + chunk.remaining() as u64 > limit {

@@ -16,6 +16,8 @@ pub fn intern_generator_url(url: &str) -> SharedStr {
 
 #[derive(Clone)]
 pub struct Alert {
+    /// `annotations` are packed against these labels: code that replaces them must repack the annotations
+    /// (`Annotations::quoting(alert.annotations().to_set(), &new_labels)`), or their values read wrong.
     pub labels: LabelSet,
     /// Packed against `labels` (see [`Annotations`]): read them through [`Alert::annotations`]. Build them with
     /// `Annotations::quoting(set, &labels)` to save memory, or `set.into()`.

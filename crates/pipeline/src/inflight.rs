@@ -314,7 +314,7 @@ impl InflightStage {
             notified.as_mut().enable();
             let now = self.clock.now();
             if waited {
-                let entry = self.nflog.query(&cx.notify.group_key, &self.receiver).ok();
+                let entry = self.nflog.peek(&cx.notify.group_key, &self.receiver);
                 if !needs_update(
                     entry.as_ref(),
                     &firing,

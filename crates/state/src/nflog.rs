@@ -185,14 +185,15 @@ impl NotificationLog {
     /// `Log.Query` by group key and receiver. Like upstream, an expired entry is still returned until GC removes it.
     pub fn query(&self, group_key: &str, receiver: &Receiver) -> Result<Entry, NflogError> {
         let t = self.query_metrics.start();
-        let found = self
-            .st
-            .read()
-            .get(&state_key(group_key, receiver))
-            .map(|m| m.entry.clone())
-            .ok_or(NflogError::NotFound);
+        let found = self.peek(group_key, receiver).ok_or(NflogError::NotFound);
         metrics::finish(t, found.is_err());
         found
+    }
+
+    /// [`NotificationLog::query`] without counting it: for tocsin's own re-checks that upstream does not make
+    /// (the in-flight stage's, after waiting for a peer), so `alertmanager_nflog_queries_total` stays comparable.
+    pub fn peek(&self, group_key: &str, receiver: &Receiver) -> Option<Entry> {
+        self.st.read().get(&state_key(group_key, receiver)).map(|m| m.entry.clone())
     }
 
     /// `state.merge`: accepts `mesh` unless it is expired at `now` or an entry with the same key has a timestamp

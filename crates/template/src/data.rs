@@ -120,8 +120,9 @@ fn common(alerts: &[Alert]) -> (Kv, Kv) {
     let mut labels = first.labels.clone();
     let mut annotations = first.annotations.clone();
     for a in &alerts[1..] {
-        labels.retain(|k, v| a.labels.get(k) == Some(v));
-        annotations.retain(|k, v| a.annotations.get(k) == Some(v));
+        // `a.Labels[ln] != lv` in Go: a missing name reads as "", so an empty value stays common with it.
+        labels.retain(|k, v| a.labels.get(k).map_or(v.is_empty(), |x| x == v));
+        annotations.retain(|k, v| a.annotations.get(k).map_or(v.is_empty(), |x| x == v));
     }
     (labels, annotations)
 }
@@ -179,5 +180,20 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         assert_eq!(pairs_string(&sorted_pairs(&kv)), "alertname=A, a=1, b=2");
+    }
+
+    /// Go compares `a.Annotations[an] != av`: a missing name reads as "", so an empty value stays common.
+    #[test]
+    fn common_pairs_read_missing_names_as_empty() {
+        let now = parse_rfc3339("2024-01-01T01:00:00Z").unwrap();
+        let mut a = alert(&[("alertname", "A")], "2024-01-01T02:00:00Z");
+        a.annotations = [("runbook", ""), ("summary", "s")].into_iter().collect();
+        let b = alert(&[("alertname", "A")], "2024-01-01T02:00:00Z");
+        let d = Data::new("r", &LabelSet::new(), &[a.clone(), b.clone()], "http://am", now);
+        assert_eq!(d.common_annotations.get("runbook").map(String::as_str), Some(""));
+        let mut c = alert(&[("alertname", "A")], "2024-01-01T02:00:00Z");
+        c.annotations = [("runbook", "r")].into_iter().collect();
+        let d = Data::new("r", &LabelSet::new(), &[a, b, c], "http://am", now);
+        assert!(d.common_annotations.is_empty());
     }
 }

@@ -24,6 +24,8 @@ use std::fmt;
 /// Label values shorter than this are never quoted: a reference (two bytes) plus the header of the literal it
 /// splits save little on them, and the shortest quotable value bounds how far the scan can jump.
 const MIN_QUOTE: usize = 8;
+/// Longer label values are never quoted: real annotations quote short identifiers, and this bounds one check.
+const MAX_QUOTE: usize = 255;
 /// Only the first labels can be quoted, so resolving a reference walks at most this many pairs.
 const MAX_QUOTED_LABEL: usize = 32;
 /// Quotes per alert: bounds the encoder's scratch space (on the stack) and each value's segment count (which
@@ -125,14 +127,13 @@ impl<'a> Quotable<'a> {
         let mut q =
             Quotable { values: [(&[][..], 0); MAX_QUOTED_LABEL], n: 0, m: usize::MAX, shift: [0; 256] };
         for (i, (_, v)) in labels.iter().enumerate().take(MAX_QUOTED_LABEL) {
-            if v.len() >= MIN_QUOTE {
+            if (MIN_QUOTE..=MAX_QUOTE).contains(&v.len()) {
                 q.values[q.n] = (v.as_bytes(), i as u32);
                 q.n += 1;
                 q.m = q.m.min(v.len());
             }
         }
-        // Shifts fit a byte: windows longer than 255 bytes just shift less than they could.
-        q.m = q.m.min(255);
+        q.m = q.m.min(MAX_QUOTE);
         q.shift = [q.m as u8; 256];
         for (v, _) in &q.values[..q.n] {
             for (j, &b) in v[..q.m].iter().enumerate() {
@@ -145,7 +146,11 @@ impl<'a> Quotable<'a> {
 
     /// The first occurrence at or after `from` of any value (the longest where several start there):
     /// `(at, len, label index)`. Values are whole UTF-8 strings, so a match starts and ends on char boundaries.
-    fn next(&self, text: &str, from: usize) -> Option<(usize, usize, u32)> {
+    ///
+    /// Each check of the values at a candidate start is charged to `budget` (the bytes it may compare): a
+    /// crafted near miss (labels `aaa…ab`, an annotation `aaa…a`) would otherwise cost the annotation's length
+    /// times the labels' total length. Once the budget is spent the value keeps the quotes found so far.
+    fn next(&self, text: &str, from: usize, budget: &mut usize) -> Option<(usize, usize, u32)> {
         let bytes = text.as_bytes();
         let mut at = from;
         // A value starting at `at` has its first `m` bytes in the window `at..at + m`; the window's last byte
@@ -154,12 +159,18 @@ impl<'a> Quotable<'a> {
             match self.shift[usize::from(last)] {
                 0 => {
                     let rest = &bytes[at..];
-                    let best = self.values[..self.n]
-                        .iter()
-                        .filter(|(v, _)| rest.starts_with(v))
-                        .max_by_key(|(v, _)| v.len());
-                    if let Some((v, i)) = best {
-                        return Some((at, v.len(), *i));
+                    let mut best: Option<(usize, u32)> = None;
+                    for (v, i) in &self.values[..self.n] {
+                        if v[0] != rest[0] {
+                            continue;
+                        }
+                        *budget = budget.checked_sub(v.len())?;
+                        if rest.starts_with(v) && best.is_none_or(|(len, _)| v.len() > len) {
+                            best = Some((v.len(), *i));
+                        }
+                    }
+                    if let Some((len, i)) = best {
+                        return Some((at, len, i));
                     }
                     at += 1;
                 }
@@ -184,12 +195,17 @@ struct Plan {
     quotes: [Quote; MAX_QUOTES],
     n: usize,
     size: usize,
+    /// Bytes the scan may still compare (see [`Quotable::next`]): linear in the alert's own text, four times the
+    /// annotations plus twice the quotable label values, so a body costs at most a few passes over itself.
+    budget: usize,
 }
 
 impl Plan {
     /// Scans the values of the plain buffer `buf` once; `None` only on a corrupt buffer (never produced).
     fn of(buf: &str, q: &Quotable<'_>) -> Option<Plan> {
-        let mut plan = Plan { quotes: [Quote::default(); MAX_QUOTES], n: 0, size: 0 };
+        let labels_len: usize = q.values[..q.n].iter().map(|(v, _)| v.len()).sum();
+        let budget = 4 * buf.len() + 2 * labels_len;
+        let mut plan = Plan { quotes: [Quote::default(); MAX_QUOTES], n: 0, size: 0, budget };
         let (count, mut raw) = take_len(buf)?;
         plan.size = buf.len() - raw.len();
         for vi in 0..count {
@@ -208,7 +224,7 @@ impl Plan {
         // The segment count header, and the trailing text's length header if there is one.
         let (mut packed, mut pos) = (2, 0);
         while self.n < MAX_QUOTES {
-            let Some((at, len, label)) = q.next(value, pos) else { break };
+            let Some((at, len, label)) = q.next(value, pos, &mut self.budget) else { break };
             if at > pos {
                 packed += len_of_len(at - pos) + (at - pos);
             }
@@ -612,6 +628,26 @@ mod tests {
             packed_cases += usize::from(packed.packed_len() < set.buf.len());
         }
         assert!(packed_cases > 500, "quoting exercised in only {packed_cases} cases");
+    }
+
+    /// A near miss at every position (32 labels `a…ab` of different lengths, an annotation of 100k `a`s) costs
+    /// a bounded number of comparisons: unbounded, such input took seconds per alert in a release build.
+    #[test]
+    fn near_misses_stay_linear() {
+        let labels: LabelSet =
+            (0..32).map(|i| (format!("l{i:02}"), format!("{}b", "a".repeat(200 + i)))).collect();
+        let first = labels.get("l00").expect("l00").to_owned();
+        let set = ls(&[("d", &"a".repeat(100_000)), ("e", &format!("x{first}y"))]);
+        let packed = Annotations::quoting(set.clone(), &labels);
+        assert_eq!(packed.to_set(&labels), set);
+        // Every window of `d` is a candidate start for 31 values of ~200 bytes each (~600 MB of comparisons, and
+        // ~25 s for a 64 MiB body): the scan stopped when the budget, a few passes over the alert, ran out.
+        let plan = Plan::of(&set.buf, &Quotable::of(&labels)).expect("plan");
+        assert!(plan.budget <= MAX_QUOTE, "budget left: {}", plan.budget);
+        // Alone, the same quote is found: the budget only stops runaway scans.
+        let e = ls(&[("e", &format!("x{first}y"))]);
+        let packed = Annotations::quoting(e.clone(), &labels);
+        assert_eq!(packed.get("e", &labels).map(|t| t.pieces().count()), Some(3));
     }
 
     #[test]

@@ -94,8 +94,9 @@ fn common<'a>(mut sets: impl Iterator<Item = &'a LabelSet>) -> LabelSet {
         if out.is_empty() {
             break;
         }
+        // Go reads a missing key as "": an empty value stays common with an alert that lacks the name.
         let drop: Vec<String> =
-            out.iter().filter(|(k, v)| s.get(k) != Some(*v)).map(|(k, _)| k.to_owned()).collect();
+            out.iter().filter(|(k, v)| s.value(k) != *v).map(|(k, _)| k.to_owned()).collect();
         for k in drop {
             out.remove(&k);
         }
@@ -104,7 +105,7 @@ fn common<'a>(mut sets: impl Iterator<Item = &'a LabelSet>) -> LabelSet {
 }
 
 /// [`common`] of the alerts' annotations, resolved only as far as needed: the first alert's become a plain set,
-/// the others are compared value by value.
+/// the others are compared value by value (a missing name reads as "", as in Go).
 fn common_annotations(alerts: &[Arc<Alert>]) -> LabelSet {
     let Some(first) = alerts.first() else { return LabelSet::new() };
     let mut out = first.annotations().to_set();
@@ -115,7 +116,7 @@ fn common_annotations(alerts: &[Arc<Alert>]) -> LabelSet {
         let theirs = a.annotations();
         let drop: Vec<String> = out
             .iter()
-            .filter(|(k, v)| theirs.get(k).is_none_or(|t| t != *v))
+            .filter(|(k, v)| theirs.get(k).map_or(!v.is_empty(), |t| t != *v))
             .map(|(k, _)| k.to_owned())
             .collect();
         for k in drop {
@@ -145,5 +146,36 @@ mod tests {
         let b: LabelSet = [("a", "1"), ("b", "3")].into_iter().collect();
         assert_eq!(common([&a, &b].into_iter()), [("a", "1")].into_iter().collect());
         assert_eq!(common(std::iter::empty()), LabelSet::new());
+    }
+
+    /// Go's `template.Data` compares `a.Annotations[an] != av`: a missing name reads as "", so an empty value is
+    /// common with an alert that lacks the name, and a non-empty one is not.
+    #[test]
+    fn common_annotations_read_missing_as_empty() {
+        let alert = |labels: &[(&str, &str)], annotations: &[(&str, &str)]| {
+            let labels: LabelSet = labels.iter().copied().collect();
+            let set: LabelSet = annotations.iter().copied().collect();
+            let t = tocsin_model::time::parse_rfc3339("2024-01-01T00:00:00Z").unwrap();
+            Arc::new(Alert {
+                annotations: tocsin_model::Annotations::quoting(set, &labels),
+                labels,
+                starts_at: t,
+                ends_at: t,
+                generator_url: Default::default(),
+                updated_at: t.to_utc(),
+                timeout: false,
+            })
+        };
+        let host = "node-000001.example.net:9100";
+        let a = alert(
+            &[("instance", host)],
+            &[("runbook", ""), ("summary", &format!("{host} down")), ("x", "1")],
+        );
+        let b = alert(&[("instance", host)], &[("summary", &format!("{host} down")), ("x", "2")]);
+        let want: LabelSet =
+            [("runbook", ""), ("summary", &format!("{host} down") as &str)].into_iter().collect();
+        assert_eq!(common_annotations(&[a.clone(), b.clone()]), want);
+        let c = alert(&[("instance", "other-host:9100")], &[("runbook", "r")]);
+        assert_eq!(common_annotations(&[a, b, c]), LabelSet::new());
     }
 }

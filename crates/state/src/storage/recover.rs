@@ -8,6 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 
+/// Log records counted in the start-up reservation beyond the snapshot's size (see `recover`).
+const LOG_RESERVE: usize = 100_000;
+
 /// How one kind of state is stored.
 pub(crate) struct Kind<T> {
     /// Our file stem: `silences` → `silences.snap`, `silences.log`.
@@ -82,7 +85,11 @@ pub(crate) fn recover<T>(dir: &Path, kind: &Kind<T>, sink: Sink<'_, T>) -> Resul
         }
         current
     });
-    let records = snap.as_ref().map_or(0, |s| s.frames.len()) + log.as_ref().map_or(0, |l| l.frames.len());
+    // A log can hold many records of few keys (up to 64 MiB between compactions), and the store never gives
+    // capacity back: its records are counted only up to the snapshot's size or LOG_RESERVE, whichever is larger.
+    let snap_records = snap.as_ref().map_or(0, |s| s.frames.len());
+    let log_records = log.as_ref().map_or(0, |l| l.frames.len());
+    let records = snap_records + log_records.min(snap_records.max(LOG_RESERVE));
     if records > 0 {
         reserve(records);
     }

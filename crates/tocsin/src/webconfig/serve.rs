@@ -27,8 +27,6 @@ use warp::Reply;
 
 /// A TLS handshake that takes longer than this is dropped, so silent clients do not pin tasks forever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest read buffer of an HTTP/1 connection.
-const READ_BUF_BYTES: usize = 64 * 1024;
 
 /// The request path of every listener: web config (headers, basic auth), then the timeout, then the routes.
 #[derive(Clone, Debug)]
@@ -164,10 +162,6 @@ pub async fn serve(listener: TcpListener, handler: Handler, stop: impl Future<Ou
                 async move { Ok::<_, Infallible>(handler.handle(req).await) }
             });
             let mut builder = auto::Builder::new(TokioExecutor::new());
-            // hyper's read buffer would grow to ~400 KiB for a large body and be freed with the connection, which
-            // makes glibc take later large blocks from the heap (see the API's body pool); 64 KiB stays below its
-            // mmap threshold.
-            builder.http1().max_buf_size(READ_BUF_BYTES);
             let result = match tls_config {
                 None => {
                     watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service)).await
