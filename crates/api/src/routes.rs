@@ -9,7 +9,7 @@ use crate::context::Api;
 use crate::error::{empty_response, ApiError};
 use crate::query::Query;
 use crate::{alerts, general, silences};
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use std::sync::Arc;
 use tocsin_model::labels::go_quote;
@@ -181,7 +181,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Checks `Content-Type` (415 unless JSON) and reads the body up to the limit (413 beyond it).
-async fn read_json_body<S, B>(api: &Api, req: &Request, mut body: S) -> Result<PooledBody, ApiError>
+async fn read_json_body<S, B>(api: &Api, req: &Request, mut body: S) -> Result<Bytes, ApiError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,
@@ -197,63 +197,20 @@ where
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    // The declared length is only trusted up to what the pool keeps: a larger body grows the buffer as it arrives.
-    let mut buf = PooledBody::take(declared.unwrap_or(0).min(limit).min(POOLED_BODY_BYTES as u64) as usize);
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(0).min(limit) as usize);
     while let Some(chunk) = body.next().await {
         let mut chunk = chunk.map_err(|e| ApiError::framework(StatusCode::BAD_REQUEST, e.to_string()))?;
-        if buf.0.len() as u64 + chunk.remaining() as u64 > limit {
+        if buf.len() as u64 + chunk.remaining() as u64 > limit {
             return Err(too_large());
         }
         while chunk.has_remaining() {
             let part = chunk.chunk();
             let n = part.len();
-            buf.0.extend_from_slice(part);
+            buf.extend_from_slice(part);
             chunk.advance(n);
         }
     }
-    Ok(buf)
-}
-
-/// Request-body buffers kept for the next request. glibc serves a large allocation (Prometheus' batches are a
-/// few hundred KiB) with mmap only until the first such block is freed; it then raises its threshold to that
-/// size and takes later ones from the heap arenas, where each batch left a hole between the long-lived alerts
-/// (a tenth of the RSS at 100k alerts). Reused buffers are never freed, so that never starts.
-static BODY_POOL: parking_lot::Mutex<Vec<Vec<u8>>> = parking_lot::Mutex::new(Vec::new());
-/// Buffers kept: one per concurrently posting client (each Prometheus posts one batch at a time). With
-/// [`POOLED_BODY_BYTES`] this bounds what the pool can hold to 4 MiB.
-const POOLED_BODIES: usize = 4;
-/// Larger buffers are freed after use instead (the body limit allows far larger bodies than real batches, which
-/// are at most a few hundred KiB).
-const POOLED_BODY_BYTES: usize = 1 << 20;
-
-/// A request body in a pooled buffer; given back to the pool when dropped.
-pub(crate) struct PooledBody(Vec<u8>);
-
-impl PooledBody {
-    fn take(capacity: usize) -> Self {
-        let mut buf = BODY_POOL.lock().pop().unwrap_or_default();
-        buf.clear();
-        buf.reserve(capacity);
-        PooledBody(buf)
-    }
-}
-
-impl std::ops::Deref for PooledBody {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for PooledBody {
-    fn drop(&mut self) {
-        if self.0.capacity() <= POOLED_BODY_BYTES {
-            let mut pool = BODY_POOL.lock();
-            if pool.len() < POOLED_BODIES {
-                pool.push(std::mem::take(&mut self.0));
-            }
-        }
-    }
+    Ok(buf.freeze())
 }
 
 /// go-openapi's content negotiation for JSON-only operations.
@@ -286,27 +243,5 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("unsupported media type {}, only [application/json] are allowed", go_quote(&media)),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_pool_is_bounded_and_keeps_no_huge_buffer() {
-        let bodies: Vec<PooledBody> = (0..3 * POOLED_BODIES).map(|_| PooledBody::take(1024)).collect();
-        drop(bodies);
-        let huge = PooledBody::take(POOLED_BODY_BYTES + 1);
-        drop(huge);
-        let pool = BODY_POOL.lock();
-        assert!(pool.len() <= POOLED_BODIES, "{}", pool.len());
-        assert!(pool.iter().all(|b| b.capacity() <= POOLED_BODY_BYTES));
-        drop(pool);
-        // A reused buffer starts empty, whatever the last body left in it.
-        let mut b = PooledBody::take(8);
-        b.0.extend_from_slice(b"left over");
-        drop(b);
-        assert!(PooledBody::take(8).is_empty());
     }
 }
