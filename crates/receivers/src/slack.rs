@@ -13,7 +13,7 @@ use crate::http::{HttpClient, HttpClientSettings, SecretSource};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::sync::Arc;
-use tocsin_config::integrations::slack::{SlackAction, SlackField};
+use tocsin_config::integrations::slack::{SlackAction, SlackConfirmationField, SlackField};
 use tocsin_config::SlackConfig;
 use tocsin_model::Alert;
 use tocsin_pipeline::notifier::{FailureReason, Notifier, NotifyCtx, NotifyError, Retry};
@@ -58,8 +58,9 @@ pub struct SlackAttachment {
     pub callback_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<WireField>,
+    /// Rendered copies of the configured actions: the config type serialises as upstream's JSON form.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub actions: Vec<WireAction>,
+    pub actions: Vec<SlackAction>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub image_url: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -79,37 +80,6 @@ pub struct WireField {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub value: String,
     pub short: bool,
-}
-
-/// A rendered action (upstream `config.SlackAction`'s JSON form).
-#[derive(Debug, Serialize)]
-pub struct WireAction {
-    #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub text: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub url: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub style: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub value: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirm: Option<WireConfirm>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct WireConfirm {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub text: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub title: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub ok_text: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub dismiss_text: String,
 }
 
 /// What a Slack integration needs: the validated config (templates and all) plus the URL source.
@@ -230,15 +200,15 @@ fn field(r: &mut Renderer<'_>, f: &SlackField, short_fields: bool) -> WireField 
     }
 }
 
-fn action(r: &mut Renderer<'_>, a: &SlackAction) -> WireAction {
-    WireAction {
+fn action(r: &mut Renderer<'_>, a: &SlackAction) -> SlackAction {
+    SlackAction {
         kind: r.render("actions.type", &a.kind),
         text: r.render("actions.text", &a.text),
         url: r.render("actions.url", &a.url),
         style: r.render("actions.style", &a.style),
         name: r.render("actions.name", &a.name),
         value: r.render("actions.value", &a.value),
-        confirm: a.confirm.as_ref().map(|c| WireConfirm {
+        confirm: a.confirm.as_ref().map(|c| SlackConfirmationField {
             text: r.render("actions.confirm.text", &c.text),
             title: r.render("actions.confirm.title", &c.title),
             ok_text: r.render("actions.confirm.ok_text", &c.ok_text),
