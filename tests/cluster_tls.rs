@@ -5,9 +5,9 @@
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
+use tocsin_testkit::process::run_to_exit;
 use tocsin_testkit::{free_port, Node, NodeBuilder};
 use tokio::time::Instant;
 
@@ -120,23 +120,6 @@ async fn two_nodes_gossip_over_mutual_tls() {
         }
         assert!(Instant::now() < deadline, "silence never reached B");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Runs the binary to completion (bounded); returns its exit code and stderr.
-fn run_to_exit(mut cmd: Command) -> (Option<i32>, String) {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(15)) {
-        Ok(Ok(out)) => (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
-        _ => {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-            panic!("tocsin did not exit within 15s");
-        }
     }
 }
 

@@ -3,8 +3,7 @@
 //! clear log line, oversize bodies get 413 without hurting the process, and `--web.route-prefix`.
 //! Every wait is bounded; nodes are killed by PID when dropped.
 
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 use tocsin_testkit::{Node, NodeBuilder};
 use tokio::time::{sleep, Instant};
@@ -53,27 +52,11 @@ fn metric(text: &str, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
 }
 
-/// Runs the binary to completion (bounded); returns its exit code and stderr.
+/// The binary with `args`, run to completion (bounded): its exit code and stderr.
 fn run_to_exit(args: &[String]) -> (Option<i32>, String) {
-    let child = Command::new(bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tocsin");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(15)) {
-        Ok(Ok(out)) => (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
-        _ => {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-            panic!("tocsin {args:?} did not exit within 15s");
-        }
-    }
+    let mut cmd = Command::new(bin());
+    cmd.args(args);
+    tocsin_testkit::process::run_to_exit(cmd)
 }
 
 #[tokio::test]

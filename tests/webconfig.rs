@@ -7,8 +7,8 @@ use command_fds::{CommandFdExt, FdMapping};
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use std::os::fd::OwnedFd;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
+use tocsin_testkit::process::run_to_exit;
 use tocsin_testkit::{Node, NodeBuilder};
 
 const GOOD: &str = "route:\n  receiver: hook\nreceivers:\n- name: hook\n";
@@ -132,23 +132,6 @@ async fn basic_auth_users() {
     }
     let ok = client.get(&url).basic_auth("alice", Some("s3cret")).send().await.expect("GET");
     assert_eq!(ok.status().as_u16(), 200);
-}
-
-/// Runs the binary to completion (bounded); returns its exit code and stderr.
-fn run_to_exit(mut cmd: Command) -> (Option<i32>, String) {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(15)) {
-        Ok(Ok(out)) => (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
-        _ => {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-            panic!("tocsin did not exit within 15s");
-        }
-    }
 }
 
 fn base_args(dir: &std::path::Path) -> Vec<String> {

@@ -171,6 +171,25 @@ impl Drop for Node {
     }
 }
 
+/// Runs a command (the binary, expected to exit on its own) to completion within 15 s and returns its exit code
+/// and stderr; past the deadline it is killed by PID and the test fails.
+pub fn run_to_exit(mut cmd: Command) -> (Option<i32>, String) {
+    let what = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(15)) {
+        Ok(Ok(out)) => (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()),
+        _ => {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            panic!("{what} did not exit within 15s");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
